@@ -1,0 +1,117 @@
+/*
+ * cli.h -- the tally command line: shared state and output helpers.
+ *
+ * Exit status: 0 success, 2 usage error, 1 any other failure.  Errors go
+ * to stderr as one line, "tally: what was wrong".  --json output is a
+ * documented contract (client/JSON.md): add keys, never rename or drop.
+ */
+#ifndef TALLY_CLI_H
+#define TALLY_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "tally.h"
+
+#define EXIT_USAGE 2
+
+typedef struct cli {
+	const char *db;   /* --db, or NULL for the default path */
+	int         json; /* --json */
+	tally      *t;    /* open replica, or NULL */
+} cli;
+
+/* A subcommand: argv[0] is its name. */
+typedef int (*cli_cmd_fn)(cli *c, int argc, char **argv);
+
+typedef struct cli_cmd {
+	const char *name;
+	cli_cmd_fn  fn;
+	const char *usage; /* one or more lines, without "usage: tally " */
+	const char *help;  /* one line */
+} cli_cmd;
+
+/* Opens the replica (creating it when create is set); on failure prints
+ * the reason and returns 1. */
+int cli_open(cli *c, int create);
+/* Prints "tally: " and the handle's message for rv; returns 1. */
+int cli_fail(cli *c, int rv);
+/* Prints "tally: message" and returns 1. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "tally CMD: message", the usage of cmd, and returns 2. */
+int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints the full usage and help of cmd to stdout; returns 0. */
+int cli_help(const cli_cmd *cmd);
+/* Runs the subcommand of table named argv[1] (argv[0] is the group). */
+int cli_dispatch(cli *c, const char *group, const cli_cmd *table,
+    int argc, char **argv);
+
+/* Parses the options of a command that takes only --json and --help,
+ * and between min and max positional arguments (left at argv[optind]).
+ * Returns -1 to go on, else the exit status to return. */
+int cli_args(cli *c, const cli_cmd *self, int argc, char **argv, int min,
+    int max);
+/* The JSON object of a person (client/JSON.md). */
+json_t *person_json(const tally_person *p);
+
+/* Parses a whole decimal number in [lo, hi] into *out; 0 or -1. */
+int cli_int(const char *s, long lo, long hi, long *out);
+/* Parses WHEN (see tly_time.h) into *out; 0 or -1. */
+int cli_when(const char *s, int64_t *out);
+/* Resolves a PERSON/ID argument; prints the error and returns 1 on
+ * failure, 0 on success. */
+int cli_resolve(cli *c, char *id, enum tally_kind kind, const char *spec);
+
+/* JSON helpers: each returns a new reference (json_null() for NULL). */
+json_t *j_str(const char *s);
+json_t *j_time(int64_t t);
+json_t *j_strs(tally_strs s);
+json_t *j_int(int64_t v);
+/* Prints v (indented, keys in insertion order) and a newline to stdout,
+ * and drops the reference.  Returns 0, or 1 if stdout failed. */
+int j_print(json_t *v);
+
+/* Formats a time for people: local "YYYY-MM-DD HH:MM", or "-" if 0.
+ * Returns buf (at least 17 bytes). */
+const char *fmt_time(int64_t t, char *buf);
+/* Local date "YYYY-MM-DD", or "-" if 0. buf >= 11 bytes. */
+const char *fmt_date(int64_t t, char *buf);
+/* "in 3 days", "2 days ago", "today". buf >= 24 bytes. */
+const char *fmt_rel(int64_t t, char *buf);
+
+/* Checks stdout for write errors at exit; returns 0 or 1. */
+int cli_flush(void);
+
+/* The command groups (cmd_*.c). */
+int cmd_init(cli *c, int argc, char **argv);
+int cmd_person(cli *c, int argc, char **argv);
+int cmd_log(cli *c, int argc, char **argv);
+int cmd_history(cli *c, int argc, char **argv);
+int cmd_done(cli *c, int argc, char **argv);
+int cmd_favor(cli *c, int argc, char **argv);
+int cmd_thank(cli *c, int argc, char **argv);
+int cmd_ledger(cli *c, int argc, char **argv);
+int cmd_intro(cli *c, int argc, char **argv);
+int cmd_reference(cli *c, int argc, char **argv);
+int cmd_due(cli *c, int argc, char **argv);
+int cmd_next(cli *c, int argc, char **argv);
+int cmd_search(cli *c, int argc, char **argv);
+int cmd_graph(cli *c, int argc, char **argv);
+int cmd_import(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
+
+/* The usage entries of the top-level commands, for their --help. */
+extern const cli_cmd cli_commands[];
+
+/* Looks up a top-level command's entry by name. */
+const cli_cmd *cli_find(const char *name);
+
+/* getopt_long options every command accepts. */
+#define CLI_COMMON_OPTS                                                      \
+	{ "help", no_argument, NULL, 'h' },                                  \
+	    { "json", no_argument, NULL, 'J' }
+
+#endif /* TALLY_CLI_H */

@@ -1,0 +1,318 @@
+/*
+ * cmd_views.c -- `tally due`, `next`, `search`, `graph`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tly_time.h"
+
+static int
+due_json(void *arg, const tally_due_item *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "what", json_string(d->what));
+	json_object_set_new(o, "ref", json_string(d->ref));
+	json_object_set_new(o, "short_ref", json_stringn(d->ref, 8));
+	json_object_set_new(o, "person", json_string(d->person));
+	json_object_set_new(o, "name", json_string(d->name));
+	json_object_set_new(o, "text", json_string(d->text));
+	json_object_set_new(o, "due", j_time(d->due));
+	json_object_set_new(o, "overdue", json_boolean(d->overdue));
+	return (json_array_append_new(arg, o));
+}
+
+static int
+due_text(void *arg, const tally_due_item *d)
+{
+	char rel[24];
+	int *n = arg;
+
+	(*n)++;
+	printf("%.8s  %-9s %-12s %s\n", d->ref, d->what,
+	    d->overdue ? (fmt_rel(d->due, rel), strcat(rel, "!"))
+	               : fmt_rel(d->due, rel),
+	    d->text);
+	return (0);
+}
+
+int
+cmd_due(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "within", required_argument, NULL, 'w' },
+		CLI_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const cli_cmd *self = cli_find("due");
+	json_t        *arr  = NULL;
+	long           days = 1;
+	int            ch, rv, n = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'w') {
+			if (cli_int(optarg, 0, 3650, &days) != 0)
+				return (cli_usage(self,
+				    "--within '%s' is not a number of days",
+				    optarg));
+		} else if (ch == 'J')
+			c->json = 1;
+		else if (ch == 'h')
+			return (cli_help(self));
+		else
+			return (cli_usage(self, "bad option"));
+	}
+	if (optind != argc)
+		return (cli_usage(self, "unexpected argument '%s'",
+		    argv[optind]));
+	if (cli_open(c, 0) != 0)
+		return (1);
+	if (c->json) {
+		arr = json_array();
+		rv  = tally_due(c->t, days * TLY_DAY, due_json, arr);
+	} else
+		rv = tally_due(c->t, days * TLY_DAY, due_text, &n);
+	if (rv != 0) {
+		json_decref(arr);
+		return (cli_fail(c, rv));
+	}
+	if (c->json)
+		return (j_print(arr));
+	if (n == 0)
+		printf("nothing due\n");
+	return (0);
+}
+
+static int
+next_json(void *arg, const tally_next_item *it)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "person", json_string(it->person));
+	json_object_set_new(o, "short_id", json_stringn(it->person, 8));
+	json_object_set_new(o, "name", json_string(it->name));
+	json_object_set_new(o, "score", json_integer(it->score));
+	json_object_set_new(o, "reason", json_string(it->reason));
+	return (json_array_append_new(arg, o));
+}
+
+static int
+next_text(void *arg, const tally_next_item *it)
+{
+	int *n = arg;
+
+	printf("%2d. %-24s %4d  %s\n", ++*n, it->name, it->score, it->reason);
+	return (0);
+}
+
+int
+cmd_next(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		CLI_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const cli_cmd *self = cli_find("next");
+	json_t        *arr  = NULL;
+	long           count = 10;
+	int            ch, rv, n = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+		if (ch == 'n') {
+			if (cli_int(optarg, 1, 10000, &count) != 0)
+				return (cli_usage(self,
+				    "-n '%s' is not a number from 1 to 10000",
+				    optarg));
+		} else if (ch == 'J')
+			c->json = 1;
+		else if (ch == 'h')
+			return (cli_help(self));
+		else
+			return (cli_usage(self, "bad option"));
+	}
+	if (optind != argc)
+		return (cli_usage(self, "unexpected argument '%s'",
+		    argv[optind]));
+	if (cli_open(c, 0) != 0)
+		return (1);
+	if (c->json) {
+		arr = json_array();
+		rv  = tally_next(c->t, (int) count, next_json, arr);
+	} else
+		rv = tally_next(c->t, (int) count, next_text, &n);
+	if (rv != 0) {
+		json_decref(arr);
+		return (cli_fail(c, rv));
+	}
+	if (c->json)
+		return (j_print(arr));
+	if (n == 0)
+		printf("no one to contact right now\n");
+	return (0);
+}
+
+static int
+hit_json(void *arg, const tally_hit *h)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "kind", json_string(h->kind));
+	json_object_set_new(o, "id", json_string(h->id));
+	json_object_set_new(o, "short_id", json_stringn(h->id, 8));
+	json_object_set_new(o, "person", json_string(h->person));
+	json_object_set_new(o, "name", json_string(h->name));
+	json_object_set_new(o, "snippet", j_str(h->snippet));
+	return (json_array_append_new(arg, o));
+}
+
+static int
+hit_text(void *arg, const tally_hit *h)
+{
+	int *n = arg;
+
+	(*n)++;
+	printf("%.8s  %-11s %-24s %s\n", h->id, h->kind, h->name,
+	    h->snippet ? h->snippet : "");
+	return (0);
+}
+
+int
+cmd_search(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, 'l' },
+		CLI_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const cli_cmd *self = cli_find("search");
+	json_t        *arr  = NULL;
+	long           limit = 50;
+	int            ch, rv, n = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'l') {
+			if (cli_int(optarg, 1, 100000, &limit) != 0)
+				return (cli_usage(self,
+				    "--limit '%s' is not a positive number",
+				    optarg));
+		} else if (ch == 'J')
+			c->json = 1;
+		else if (ch == 'h')
+			return (cli_help(self));
+		else
+			return (cli_usage(self, "bad option"));
+	}
+	if (optind + 1 != argc)
+		return (cli_usage(self, "search takes one TEXT (quote it)"));
+	if (cli_open(c, 0) != 0)
+		return (1);
+	if (c->json) {
+		arr = json_array();
+		rv  = tally_search(c->t, argv[optind], (int) limit, hit_json,
+		     arr);
+	} else
+		rv = tally_search(c->t, argv[optind], (int) limit, hit_text,
+		    &n);
+	if (rv != 0) {
+		json_decref(arr);
+		return (cli_fail(c, rv));
+	}
+	if (c->json)
+		return (j_print(arr));
+	if (n == 0)
+		printf("no matches\n");
+	return (0);
+}
+
+/* Pipes the DOT text through Graphviz's dot -Tsvg into out. */
+static int
+graph_svg(cli *c, FILE *out)
+{
+	int   fds[2], status, rv;
+	pid_t pid;
+	FILE *to;
+
+	if (pipe(fds) != 0)
+		return (cli_error("pipe: %s", strerror(errno)));
+	fflush(out);
+	if ((pid = fork()) < 0)
+		return (cli_error("fork: %s", strerror(errno)));
+	if (pid == 0) {
+		dup2(fds[0], STDIN_FILENO);
+		dup2(fileno(out), STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execlp("dot", "dot", "-Tsvg", (char *) NULL);
+		fprintf(stderr, "tally: --format svg needs Graphviz's 'dot' "
+		                "(apt-get install graphviz)\n");
+		_exit(127);
+	}
+	close(fds[0]);
+	if ((to = fdopen(fds[1], "w")) == NULL) {
+		close(fds[1]);
+		waitpid(pid, &status, 0);
+		return (cli_error("fdopen: %s", strerror(errno)));
+	}
+	rv = tally_graph_dot(c->t, to);
+	fclose(to);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return (WIFEXITED(status) && WEXITSTATUS(status) == 127
+		        ? 1
+		        : cli_error("Graphviz's dot failed"));
+	return (rv != 0 ? cli_fail(c, rv) : 0);
+}
+
+int
+cmd_graph(cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		CLI_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const cli_cmd *self   = cli_find("graph");
+	const char    *format = "dot", *path = NULL;
+	FILE          *out    = stdout;
+	int            ch, rv;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		if (ch == 'f')
+			format = optarg;
+		else if (ch == 'o')
+			path = optarg;
+		else if (ch == 'h')
+			return (cli_help(self));
+		else if (ch != 'J')
+			return (cli_usage(self, "bad option"));
+	}
+	if (optind != argc)
+		return (cli_usage(self, "unexpected argument '%s'",
+		    argv[optind]));
+	if (strcmp(format, "dot") != 0 && strcmp(format, "svg") != 0)
+		return (cli_usage(self, "unknown format '%s' (dot, svg)",
+		    format));
+	if (cli_open(c, 0) != 0)
+		return (1);
+	if (path != NULL && (out = fopen(path, "w")) == NULL)
+		return (cli_error("cannot write %s: %s", path,
+		    strerror(errno)));
+	if (strcmp(format, "svg") == 0)
+		rv = graph_svg(c, out);
+	else if ((rv = tally_graph_dot(c->t, out)) != 0)
+		rv = cli_fail(c, rv);
+	if (out != stdout && fclose(out) != 0 && rv == 0)
+		rv = cli_error("writing %s failed: %s", path, strerror(errno));
+	return (rv);
+}

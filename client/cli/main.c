@@ -1,0 +1,150 @@
+/*
+ * main.c -- `tally`: global options and the command table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const cli_cmd cli_commands[] = {
+	{ "init", cmd_init, "init [--name NAME]",
+	    "create the replica and the user ('me')" },
+	{ "person", cmd_person,
+	    "person add NAME [--org ORG] [--title T] [--email E]... "
+	    "[--phone P]...\n"
+	    "         [--url U] [--how-met TEXT] [--referred-by PERSON] "
+	    "[--tag T]...\n"
+	    "         [--closeness 0-5] [--note TEXT]\n"
+	    "       tally person list [--tag T] [--json]\n"
+	    "       tally person show PERSON [--json]\n"
+	    "       tally person edit PERSON [same options as add]\n"
+	    "         [--rm-email E]... [--rm-phone P]... [--rm-tag T]... "
+	    "[--name NAME]\n"
+	    "       tally person rm PERSON",
+	    "the people in your network" },
+	{ "log", cmd_log,
+	    "log PERSON --kind call|coffee|meeting|email|event [--at WHEN]\n"
+	    "         [--minutes N] [--note TEXT] [--follow-up WHEN]",
+	    "record a conversation" },
+	{ "history", cmd_history, "history [PERSON] [--json]",
+	    "list conversations, newest first" },
+	{ "done", cmd_done, "done ID", "close the follow-up of a conversation" },
+	{ "favor", cmd_favor,
+	    "favor add --from PERSON|me --to PERSON|me --kind KIND\n"
+	    "         [--status asked|promised|done|declined] [--weight N]\n"
+	    "         [--note TEXT] [--on WHEN]\n"
+	    "       tally favor done ID\n"
+	    "       tally favor decline ID\n"
+	    "       tally favor thank ID\n"
+	    "       tally favor list [PERSON] [--json]\n"
+	    "  KIND: introduction, reference, referral, advice, resume, info, "
+	    "other",
+	    "favors given and received" },
+	{ "thank", cmd_thank, "thank ID",
+	    "record thanks sent for a favor or a conversation" },
+	{ "ledger", cmd_ledger, "ledger [PERSON] [--json]",
+	    "who owes whom: favors given and received, weighted" },
+	{ "intro", cmd_intro,
+	    "intro add --by PERSON|me --between PERSON PERSON [--note TEXT]\n"
+	    "       tally intro list [--json]",
+	    "introductions" },
+	{ "reference", cmd_reference,
+	    "reference add PERSON [--for TEXT]\n"
+	    "       tally reference use ID --for TEXT\n"
+	    "       tally reference list [--json]",
+	    "references, and how often each was tapped" },
+	{ "due", cmd_due, "due [--within DAYS] [--json]",
+	    "thanks to send, follow-ups and promises due" },
+	{ "next", cmd_next, "next [-n N] [--json]",
+	    "whom to contact first, with the reason" },
+	{ "search", cmd_search, "search TEXT [--limit N] [--json]",
+	    "full-text search over people, notes and conversations" },
+	{ "import", cmd_import,
+	    "import linkedin|google|vcard|json FILE [--skip-bad] [--dry-run] "
+	    "[--json]",
+	    "import contacts (LinkedIn, Google CSV, vCard, tally JSON)" },
+	{ "export", cmd_export, "export json|csv|vcard [-o FILE]",
+	    "export the replica" },
+	{ "graph", cmd_graph, "graph [--format dot|svg] [-o FILE]",
+	    "who introduced or referred whom, as Graphviz" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const cli_cmd *
+cli_find(const char *name)
+{
+	for (const cli_cmd *c = cli_commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return (c);
+	return (NULL);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: tally [--db PATH] [--json] COMMAND [ARGS]\n"
+	    "       tally --version | --help | COMMAND --help\n\n"
+	    "A job seeker's professional network, kept offline.\n\n"
+	    "Commands:\n");
+	for (const cli_cmd *c = cli_commands; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->help);
+	fprintf(f,
+	    "\nPERSON is a short id, a full name (any case) or 'me'.\n"
+	    "WHEN is YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, tomorrow, "
+	    "yesterday,\nor +N/-N with h, d, w or m (e.g. +3d).\n"
+	    "The replica is $TALLY_HOME/tally.db (default "
+	    "~/.local/share/tally).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	cli            c = { NULL, 0, NULL };
+	const cli_cmd *cmd;
+	int            i, rv;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+			c.db = argv[++i];
+		else if (strncmp(argv[i], "--db=", 5) == 0)
+			c.db = argv[i] + 5;
+		else if (strcmp(argv[i], "--json") == 0)
+			c.json = 1;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("tally %s\n", tally_version());
+			return (cli_flush());
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return (cli_flush());
+		} else {
+			fprintf(stderr, "tally: unknown option '%s'\n",
+			    argv[i]);
+			usage(stderr);
+			return (EXIT_USAGE);
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 < argc && (cmd = cli_find(argv[i + 1])) != NULL)
+			return (cli_help(cmd));
+		usage(stdout);
+		return (cli_flush());
+	}
+	if ((cmd = cli_find(argv[i])) == NULL) {
+		fprintf(stderr, "tally: unknown command '%s' (see tally "
+		                "--help)\n",
+		    argv[i]);
+		return (EXIT_USAGE);
+	}
+	rv = cmd->fn(&c, argc - i, argv + i);
+	tally_close(c.t);
+	if (cli_flush() != 0 && rv == 0)
+		rv = 1;
+	return (rv);
+}

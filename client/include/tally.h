@@ -1,0 +1,395 @@
+/*
+ * tally.h -- libtally, a job seeker's professional network kept offline.
+ *
+ * This is the only public header.  A tally handle is one replica: a SQLite
+ * file holding people, interactions, favors, introductions and references,
+ * and the views derived from them (the ledger, what is due, whom to
+ * contact next).  The `tally` command line is a thin layer over this API.
+ *
+ * Conventions:
+ *  - Every function returns 0 on success or a positive TALLY_E* code (see
+ *    tly_err.h); tally_errmsg() then holds one line saying what was wrong.
+ *  - Out parameters come first.  Row ids are TALLY_ID_LEN lower-case hex
+ *    characters; they are shown shortened to TALLY_SHORT_ID_LEN.
+ *  - Strings passed in are copied; strings in structs handed to callbacks
+ *    live only until the callback returns.
+ *  - Times are Unix seconds (int64_t), 0 meaning "none".
+ *  - A handle is not thread-safe: use one per thread.
+ */
+#ifndef TALLY_H
+#define TALLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tly_err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TALLY_API __attribute__((visibility("default")))
+
+#define TALLY_ID_LEN       32 /* hex characters in a row id */
+#define TALLY_SHORT_ID_LEN 8  /* hex characters shown for a short id */
+#define TALLY_UNSET        (-1)
+#define TALLY_MAX_TEXT     65536 /* longest note or field, in bytes */
+
+typedef struct tally tally;
+
+/* A list of strings, borrowed. */
+typedef struct tally_strs {
+	const char *const *v;
+	size_t             n;
+} tally_strs;
+
+/* -- Opening a replica ------------------------------------------------ */
+
+#define TALLY_OPEN_CREATE   0x1 /* create the file (and its folder) */
+#define TALLY_OPEN_READONLY 0x2 /* never write */
+
+/* Opens (and migrates) the replica at path.  On success *tp is yours to
+ * tally_close().  On failure *tp may still be set so that tally_errmsg()
+ * can explain; close it too.  TALLY_EIO, TALLY_ECORRUPT, TALLY_ESCHEMA
+ * (made by a newer tally), TALLY_EBUSY, TALLY_EREADONLY, TALLY_ENOMEM. */
+TALLY_API int tally_open(tally **tp, const char *path, int flags);
+/* Closes the replica.  NULL is a no-op. */
+TALLY_API void tally_close(tally *t);
+/* The last error message for this handle (never NULL). */
+TALLY_API const char *tally_errmsg(const tally *t);
+/* The library version, "MAJOR.MINOR.PATCH". */
+TALLY_API const char *tally_version(void);
+/* The replica's schema version (PRAGMA user_version) and the newest this
+ * library knows. */
+TALLY_API int tally_schema_version(tally *t, int *have, int *want);
+/* The default replica path: $TALLY_HOME/tally.db, else
+ * $XDG_DATA_HOME/tally/tally.db, else ~/.local/share/tally/tally.db.
+ * Returns a malloc'd string (caller frees) or NULL. */
+TALLY_API char *tally_default_path(void);
+
+/* Creates the user ("me") named name (NULL: "me").  TALLY_EEXIST if the
+ * replica was initialised before (the name is then left alone). */
+TALLY_API int tally_init(tally *t, const char *name);
+/* Copies the id of "me" into id (TALLY_ID_LEN + 1 bytes).
+ * TALLY_ENOTINIT before tally_init(). */
+TALLY_API int tally_me(tally *t, char *id);
+
+/* Runs fn inside one write transaction: all of it is stored, or none.
+ * fn returns 0 or a TALLY_E* code; that code is returned. */
+TALLY_API int tally_atomic(tally *t, int (*fn)(tally *, void *), void *arg);
+
+/* -- Finding things --------------------------------------------------- */
+
+enum tally_kind {
+	TALLY_PERSON,
+	TALLY_INTERACTION,
+	TALLY_FAVOR,
+	TALLY_INTRO,
+	TALLY_REFERENCE,
+};
+
+/* Resolves spec to a row id of the given kind.  For a person, spec is
+ * "me", an id prefix (at least 4 hex characters) or a case-insensitive
+ * full name; for other kinds, an id prefix.  TALLY_ENOENT, or
+ * TALLY_EAMBIG with the candidates listed in tally_errmsg(). */
+TALLY_API int tally_resolve(
+    tally *t, char *id, enum tally_kind kind, const char *spec);
+
+/* -- People ----------------------------------------------------------- */
+
+typedef struct tally_person {
+	const char *id;
+	const char *name;
+	const char *org;         /* NULL when unset, here and below */
+	const char *title;
+	const char *url;
+	const char *how_met;
+	const char *referred_by; /* person id */
+	const char *referred_by_name;
+	const char *note;
+	tally_strs  emails;
+	tally_strs  phones;
+	tally_strs  tags;
+	int         closeness;    /* 0-5, TALLY_UNSET when unknown */
+	int         is_me;
+	int64_t     last_contact; /* newest interaction, 0 if none */
+	int64_t     created;
+	int64_t     updated;
+} tally_person;
+
+/* What to set on a person.  NULL leaves a field as it is, "" clears it;
+ * add_* append to a list (skipping duplicates), rm_* remove from it.
+ * referred_by is a person id.  closeness TALLY_UNSET keeps it, -2 clears. */
+typedef struct tally_person_in {
+	const char *name;
+	const char *org;
+	const char *title;
+	const char *url;
+	const char *how_met;
+	const char *referred_by;
+	const char *note;
+	tally_strs  add_emails, rm_emails;
+	tally_strs  add_phones, rm_phones;
+	tally_strs  add_tags, rm_tags;
+	int         closeness;
+} tally_person_in;
+
+/* Initialises in to "change nothing". */
+TALLY_API void tally_person_in_init(tally_person_in *in);
+
+typedef int (*tally_person_fn)(void *arg, const tally_person *p);
+
+/* Adds a person (in->name required); the new id goes to id
+ * (TALLY_ID_LEN + 1 bytes).  TALLY_EINVAL names the bad field. */
+TALLY_API int tally_person_add(tally *t, char *id, const tally_person_in *in);
+/* Changes the person with this id.  TALLY_ENOENT, TALLY_EINVAL. */
+TALLY_API int tally_person_edit(
+    tally *t, const char *id, const tally_person_in *in);
+/* Removes a person with their interactions, favors, introductions and
+ * references.  "me" cannot be removed (TALLY_EPERM). */
+TALLY_API int tally_person_rm(tally *t, const char *id);
+/* Calls fn for one person. TALLY_ENOENT. */
+TALLY_API int tally_person_get(
+    tally *t, const char *id, tally_person_fn fn, void *arg);
+/* Calls fn for each person (with tag, if not NULL), by name; a non-zero
+ * return from fn stops the walk and is returned. */
+TALLY_API int tally_person_list(
+    tally *t, const char *tag, tally_person_fn fn, void *arg);
+
+/* -- Interactions ----------------------------------------------------- */
+
+/* Kinds: "call", "coffee", "meeting", "email", "event". */
+typedef struct tally_interaction {
+	const char *id;
+	const char *person;
+	const char *person_name;
+	const char *kind;
+	int64_t     at;
+	int         minutes;        /* TALLY_UNSET when unknown */
+	const char *note;
+	int64_t     follow_up;      /* when to follow up, 0 if none */
+	int64_t     follow_up_done; /* 0 while open */
+	int64_t     thanked;        /* when thanks were sent, 0 if not */
+	int64_t     created;
+	int64_t     updated;
+} tally_interaction;
+
+typedef int (*tally_interaction_fn)(void *arg, const tally_interaction *i);
+
+/* Logs an interaction (person, kind, at required; minutes TALLY_UNSET
+ * when unknown; follow_up 0 for none).  Logging a conversation closes the
+ * person's earlier open follow-ups.  New id in id.  TALLY_EINVAL. */
+TALLY_API int tally_log(tally *t, char *id, const tally_interaction *in);
+/* Calls fn for each interaction (of person, if not NULL), newest first. */
+TALLY_API int tally_interaction_list(
+    tally *t, const char *person, tally_interaction_fn fn, void *arg);
+/* Marks the follow-up of an interaction done (now). */
+TALLY_API int tally_interaction_done(tally *t, const char *id);
+
+/* -- Favors ----------------------------------------------------------- */
+
+/* Kinds: "introduction", "reference", "referral", "advice", "resume",
+ * "info", "other".  States: "asked", "promised", "done", "declined". */
+typedef struct tally_favor {
+	const char *id;
+	const char *giver;
+	const char *giver_name;
+	const char *receiver;
+	const char *receiver_name;
+	const char *kind;
+	const char *status;
+	int         weight;
+	const char *note;
+	const char *intro;   /* introduction id this favor came from */
+	int64_t     done_at; /* 0 until done */
+	int64_t     thanked; /* 0 until thanked */
+	int         confirmed; /* both sides signed a record of it */
+	int64_t     created;
+	int64_t     updated;
+} tally_favor;
+
+typedef int (*tally_favor_fn)(void *arg, const tally_favor *f);
+
+/* The default weight of a favor kind (introduction 3, reference 3,
+ * referral 5, advice 1, resume 2, info 1, other 1); -1 if unknown. */
+TALLY_API int tally_favor_weight(const char *kind);
+/* Records a favor.  One of giver, receiver must be "me"; status NULL
+ * means "done"; weight TALLY_UNSET takes the kind's default.  New id in
+ * id.  TALLY_EINVAL names the bad field. */
+TALLY_API int tally_favor_add(tally *t, char *id, const tally_favor *in);
+/* Sets a favor's status ("done" also stamps done_at). TALLY_EINVAL. */
+TALLY_API int tally_favor_status(tally *t, const char *id, const char *st);
+/* Records that thanks were sent for a favor (TALLY_ESTATE if the favor
+ * was not done for me) or an interaction. */
+TALLY_API int tally_thank(tally *t, const char *id);
+/* Calls fn for each favor (involving person, if not NULL), newest
+ * first. */
+TALLY_API int tally_favor_list(
+    tally *t, const char *person, tally_favor_fn fn, void *arg);
+
+/* -- The ledger ------------------------------------------------------- */
+
+typedef struct tally_ledger_row {
+	const char *person;
+	const char *name;
+	int         given;       /* weight of favors done by me for them */
+	int         received;    /* weight of favors done by them for me */
+	int         balance;     /* given - received: > 0 they owe me */
+	int         n_given;
+	int         n_received;
+	int         pending;     /* favors asked or promised, either way */
+	int         confirmed;   /* favors both sides confirmed */
+	int64_t     last;        /* last exchange */
+} tally_ledger_row;
+
+typedef int (*tally_ledger_fn)(void *arg, const tally_ledger_row *r);
+
+/* Calls fn for each person with favors (or just person, if not NULL),
+ * largest imbalance first. */
+TALLY_API int tally_ledger(
+    tally *t, const char *person, tally_ledger_fn fn, void *arg);
+
+/* -- Introductions and references ------------------------------------- */
+
+typedef struct tally_intro {
+	const char *id;
+	const char *by;
+	const char *by_name;
+	const char *a;
+	const char *a_name;
+	const char *b;
+	const char *b_name;
+	const char *note;
+	const char *status; /* "made", "proposed", "declined" */
+	int64_t     created;
+	int64_t     updated;
+} tally_intro;
+
+typedef int (*tally_intro_fn)(void *arg, const tally_intro *i);
+
+/* Records an introduction of a and b by by (three different people).
+ * When it involves me it also records the favor: by me, one for each of
+ * a and b; for me, one from by.  New id in id. */
+TALLY_API int tally_intro_add(tally *t, char *id, const tally_intro *in);
+/* Calls fn for each introduction, newest first. */
+TALLY_API int tally_intro_list(tally *t, tally_intro_fn fn, void *arg);
+
+typedef struct tally_reference {
+	const char *id;
+	const char *person;
+	const char *person_name;
+	const char *for_what;
+	int         uses;      /* times tapped */
+	int64_t     last_used; /* 0 if never */
+	int64_t     created;
+	int64_t     updated;
+} tally_reference;
+
+typedef int (*tally_reference_fn)(void *arg, const tally_reference *r);
+
+/* Records that person agreed to be a reference (for_what may be NULL). */
+TALLY_API int tally_reference_add(
+    tally *t, char *id, const char *person, const char *for_what);
+/* Records one use of a reference, for what (required). */
+TALLY_API int tally_reference_use(
+    tally *t, const char *id, const char *for_what);
+/* Calls fn for each reference, least used first. */
+TALLY_API int tally_reference_list(
+    tally *t, tally_reference_fn fn, void *arg);
+
+/* -- What is due, and whom to contact next ---------------------------- */
+
+typedef struct tally_due_item {
+	const char *what;   /* "thanks", "follow-up", "promise" */
+	const char *ref;    /* the favor or interaction id */
+	const char *person;
+	const char *name;
+	const char *text;   /* in words */
+	int64_t     due;
+	int         overdue; /* due before now */
+} tally_due_item;
+
+typedef int (*tally_due_fn)(void *arg, const tally_due_item *d);
+
+/* Calls fn for each item due by now + horizon seconds, earliest first. */
+TALLY_API int tally_due(tally *t, int64_t horizon, tally_due_fn fn, void *arg);
+
+typedef struct tally_next_item {
+	const char *person;
+	const char *name;
+	int         score;
+	const char *reason; /* the reasons in words, most important first */
+} tally_next_item;
+
+typedef int (*tally_next_fn)(void *arg, const tally_next_item *n);
+
+/* Calls fn for the n people to contact first, best first (scoring in
+ * README.md, "Whom to contact next"). */
+TALLY_API int tally_next(tally *t, int n, tally_next_fn fn, void *arg);
+
+/* -- Search, graph ---------------------------------------------------- */
+
+typedef struct tally_hit {
+	const char *kind;    /* "person", "interaction", "favor" */
+	const char *id;
+	const char *person;
+	const char *name;
+	const char *snippet; /* matched text, terms in [brackets] */
+} tally_hit;
+
+typedef int (*tally_hit_fn)(void *arg, const tally_hit *h);
+
+/* Full-text search (FTS5 syntax; plain words are AND-ed, prefixes
+ * allowed with *).  At most limit hits, best first.  TALLY_EINVAL for a
+ * malformed query. */
+TALLY_API int tally_search(
+    tally *t, const char *query, int limit, tally_hit_fn fn, void *arg);
+
+/* Writes who introduced or referred whom and which way favors flowed as
+ * a Graphviz digraph to out. */
+TALLY_API int tally_graph_dot(tally *t, FILE *out);
+
+/* -- Import and export ------------------------------------------------ */
+
+#define TALLY_IMPORT_SKIP_BAD 0x1 /* import the good rows, report the bad */
+#define TALLY_IMPORT_DRY_RUN  0x2 /* parse and match, store nothing */
+
+typedef struct tally_import_stats {
+	size_t rows;    /* records read */
+	size_t added;   /* people (or rows) added */
+	size_t updated; /* existing people matched and completed */
+	size_t same;    /* matched, nothing new */
+	size_t bad;     /* rejected records */
+} tally_import_stats;
+
+/* Receives each bad record: "FILE:LINE: what is wrong". */
+typedef void (*tally_import_bad_fn)(void *arg, const char *msg);
+/* Receives progress now and then: records read so far, and the total
+ * when known (else 0). */
+typedef void (*tally_import_progress_fn)(void *arg, size_t done,
+    size_t total);
+
+typedef struct tally_import_opts {
+	int                      flags;
+	tally_import_bad_fn      bad;
+	tally_import_progress_fn progress;
+	void                    *arg;
+} tally_import_opts;
+
+/* Imports path in format "linkedin", "google", "vcard" or "json".  By
+ * default all-or-nothing: any bad record fails the import
+ * (TALLY_EFORMAT) and stores nothing.  People already present (same
+ * email, then profile URL, then name) are not added twice. */
+TALLY_API int tally_import(tally *t, tally_import_stats *st,
+    const char *format, const char *path, const tally_import_opts *opts);
+
+/* Writes the replica in format "json" (a complete, versioned dump that
+ * tally_import restores exactly), "csv" (people) or "vcard" (people). */
+TALLY_API int tally_export(tally *t, const char *format, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TALLY_H */

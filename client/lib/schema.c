@@ -1,0 +1,272 @@
+/*
+ * schema.c -- the replica's schema as numbered migrations.
+ *
+ * Step i takes a replica from PRAGMA user_version i to i + 1.  A step,
+ * once released, never changes: fix forward with a new step.  The test
+ * unit.schema opens a replica made by step 1 alone and checks that it is
+ * brought up to date with its data intact.
+ *
+ * Invariants kept by triggers (so every writer, the importers included,
+ * keeps them without thinking):
+ *  - person_key holds each person's lower-cased emails ("e:") and
+ *    normalised profile URL ("u:"), for matching on import;
+ *  - person.last_contact is the newest interaction with that person;
+ *  - ledger has one row per person with favors, summing them;
+ *  - the FTS5 tables index people, interaction notes and favor notes.
+ * Every table with an id also has an INTEGER PRIMARY KEY rid, so that
+ * external-content FTS rowids survive VACUUM.
+ */
+#include "tally_int.h"
+
+/* Step 1: the tables. */
+static const char step1[] =
+    "CREATE TABLE meta("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE person("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL CHECK (name <> ''),"
+    "  name_key TEXT NOT NULL,"
+    "  org TEXT, title TEXT, url TEXT, how_met TEXT,"
+    "  referred_by TEXT REFERENCES person(id) ON DELETE SET NULL,"
+    "  note TEXT,"
+    "  emails TEXT NOT NULL DEFAULT '[]',"
+    "  phones TEXT NOT NULL DEFAULT '[]',"
+    "  tags TEXT NOT NULL DEFAULT '[]',"
+    "  closeness INTEGER CHECK (closeness BETWEEN 0 AND 5),"
+    "  is_me INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX person_name ON person(name_key);"
+    "CREATE UNIQUE INDEX person_me ON person(is_me) WHERE is_me;"
+    "CREATE INDEX person_referred ON person(referred_by)"
+    "  WHERE referred_by IS NOT NULL;"
+
+    "CREATE TABLE interaction("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  person TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('call','coffee','meeting','email','event')),"
+    "  at INTEGER NOT NULL,"
+    "  minutes INTEGER CHECK (minutes >= 0),"
+    "  note TEXT,"
+    "  follow_up INTEGER,"
+    "  follow_up_done INTEGER,"
+    "  thanked INTEGER,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX interaction_person ON interaction(person, at);"
+    "CREATE INDEX interaction_follow ON interaction(follow_up)"
+    "  WHERE follow_up IS NOT NULL AND follow_up_done IS NULL;"
+    "CREATE INDEX interaction_thanks ON interaction(at)"
+    "  WHERE thanked IS NULL AND kind IN ('call','coffee','meeting');"
+
+    "CREATE TABLE introduction("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  by TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+    "  a TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+    "  b TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+    "  note TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'made'"
+    "    CHECK (status IN ('proposed','made','declined')),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  CHECK (by <> a AND by <> b AND a <> b)"
+    ");"
+    "CREATE INDEX introduction_a ON introduction(a);"
+    "CREATE INDEX introduction_b ON introduction(b);"
+    "CREATE INDEX introduction_by ON introduction(by);"
+
+    /* A favor is always between me and one other person: person is the
+     * other party, dir says which way it went (1: I gave, -1: I got). */
+    "CREATE TABLE favor("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  person TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+    "  dir INTEGER NOT NULL CHECK (dir IN (1, -1)),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('introduction','reference',"
+    "    'referral','advice','resume','info','other')),"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('asked','promised','done','declined')),"
+    "  weight INTEGER NOT NULL CHECK (weight BETWEEN 0 AND 100),"
+    "  note TEXT,"
+    "  intro TEXT REFERENCES introduction(id) ON DELETE SET NULL,"
+    "  done_at INTEGER,"
+    "  thanked INTEGER,"
+    "  confirmed INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX favor_person ON favor(person);"
+    "CREATE INDEX favor_thanks ON favor(done_at)"
+    "  WHERE dir = -1 AND status = 'done' AND thanked IS NULL;"
+    "CREATE INDEX favor_promised ON favor(created)"
+    "  WHERE dir = 1 AND status = 'promised';"
+    "CREATE INDEX favor_intro ON favor(intro) WHERE intro IS NOT NULL;"
+
+    "CREATE TABLE reference("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  person TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+    "  for_what TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX reference_person ON reference(person);"
+    "CREATE TABLE reference_use("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  reference TEXT NOT NULL REFERENCES reference(id) ON DELETE CASCADE,"
+    "  for_what TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX reference_use_ref ON reference_use(reference, at);";
+
+/* Step 2: matching keys and the last contact, kept by triggers. */
+#define PERSON_KEYS(who)                                                     \
+	"INSERT INTO person_key(person, key)"                                \
+	"  SELECT " who ".id, 'e:' || lower(trim(value))"                    \
+	"  FROM json_each(" who ".emails) WHERE trim(value) <> ''"           \
+	"  UNION SELECT " who ".id, 'u:' || " URL_KEY(who ".url")            \
+	"  WHERE " who ".url IS NOT NULL AND " who ".url <> '';"
+#define URL_KEY(u)                                                           \
+	"rtrim(replace(replace(replace(lower(trim(" u ")), 'https://', ''),"  \
+	"  'http://', ''), 'www.', ''), '/')"
+
+static const char step2[] =
+    "CREATE TABLE person_key("
+    "  person TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  PRIMARY KEY (key, person)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX person_key_person ON person_key(person);"
+    "CREATE TRIGGER person_key_ai AFTER INSERT ON person BEGIN "
+    PERSON_KEYS("new")
+    "END;"
+    "CREATE TRIGGER person_key_au AFTER UPDATE OF emails, url ON person "
+    "BEGIN "
+    "  DELETE FROM person_key WHERE person = old.id;"
+    PERSON_KEYS("new")
+    "END;"
+    "INSERT INTO person_key(person, key)"
+    "  SELECT p.id, 'e:' || lower(trim(e.value))"
+    "  FROM person p, json_each(p.emails) e WHERE trim(e.value) <> ''"
+    "  UNION SELECT id, 'u:' || " URL_KEY("url") " FROM person"
+    "  WHERE url IS NOT NULL AND url <> '';"
+
+    "ALTER TABLE person ADD COLUMN last_contact INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE person SET last_contact = coalesce("
+    "  (SELECT max(at) FROM interaction i WHERE i.person = person.id), 0);"
+    "CREATE TRIGGER interaction_ai AFTER INSERT ON interaction BEGIN"
+    "  UPDATE person SET last_contact = new.at"
+    "  WHERE id = new.person AND last_contact < new.at;"
+    "END;"
+    "CREATE TRIGGER interaction_ad AFTER DELETE ON interaction BEGIN"
+    "  UPDATE person SET last_contact = coalesce((SELECT max(at)"
+    "    FROM interaction WHERE person = old.person), 0)"
+    "  WHERE id = old.person;"
+    "END;"
+    "CREATE TRIGGER interaction_au AFTER UPDATE OF at, person"
+    "  ON interaction BEGIN"
+    "  UPDATE person SET last_contact = coalesce((SELECT max(at)"
+    "    FROM interaction WHERE person = old.person), 0)"
+    "  WHERE id = old.person;"
+    "  UPDATE person SET last_contact = new.at"
+    "  WHERE id = new.person AND last_contact < new.at;"
+    "END;";
+
+/* Step 3: the ledger, one row per person with favors. */
+#define LEDGER_SELECT                                                        \
+	"SELECT person,"                                                     \
+	"  coalesce(sum(weight) FILTER (WHERE dir = 1 AND status = 'done'),0)," \
+	"  coalesce(sum(weight) FILTER (WHERE dir = -1 AND status = 'done'),0),"\
+	"  count(*) FILTER (WHERE dir = 1 AND status = 'done'),"             \
+	"  count(*) FILTER (WHERE dir = -1 AND status = 'done'),"            \
+	"  count(*) FILTER (WHERE status IN ('asked', 'promised')),"         \
+	"  count(*) FILTER (WHERE confirmed),"                               \
+	"  max(coalesce(done_at, created))"                                  \
+	"  FROM favor"
+#define LEDGER_OF(who)                                                       \
+	"DELETE FROM ledger WHERE person = " who ";"                         \
+	"INSERT INTO ledger " LEDGER_SELECT " WHERE person = " who           \
+	" GROUP BY person;"
+
+static const char step3[] =
+    "CREATE TABLE ledger("
+    "  person TEXT PRIMARY KEY REFERENCES person(id) ON DELETE CASCADE,"
+    "  given INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  n_given INTEGER NOT NULL,"
+    "  n_received INTEGER NOT NULL,"
+    "  pending INTEGER NOT NULL,"
+    "  confirmed INTEGER NOT NULL,"
+    "  last INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT INTO ledger " LEDGER_SELECT " GROUP BY person;"
+    "CREATE TRIGGER favor_ai AFTER INSERT ON favor BEGIN "
+    LEDGER_OF("new.person")
+    "END;"
+    "CREATE TRIGGER favor_ad AFTER DELETE ON favor BEGIN "
+    LEDGER_OF("old.person")
+    "END;"
+    "CREATE TRIGGER favor_au AFTER UPDATE ON favor BEGIN "
+    LEDGER_OF("old.person")
+    LEDGER_OF("new.person")
+    "END;";
+
+/* Step 4: full-text search (external content: the text stays in the
+ * tables, the index holds only tokens). */
+#define FTS_TRIGGERS(tab, cols, newcols, oldcols)                            \
+	"CREATE TRIGGER " tab "_fts_ai AFTER INSERT ON " tab " BEGIN"        \
+	"  INSERT INTO " tab "_fts(rowid, " cols ") VALUES (new.rid, "       \
+	newcols ");"                                                         \
+	"END;"                                                               \
+	"CREATE TRIGGER " tab "_fts_ad AFTER DELETE ON " tab " BEGIN"        \
+	"  INSERT INTO " tab "_fts(" tab "_fts, rowid, " cols ")"            \
+	"  VALUES ('delete', old.rid, " oldcols ");"                         \
+	"END;"                                                               \
+	"CREATE TRIGGER " tab "_fts_au AFTER UPDATE OF " cols " ON " tab     \
+	" BEGIN"                                                             \
+	"  INSERT INTO " tab "_fts(" tab "_fts, rowid, " cols ")"            \
+	"  VALUES ('delete', old.rid, " oldcols ");"                         \
+	"  INSERT INTO " tab "_fts(rowid, " cols ") VALUES (new.rid, "       \
+	newcols ");"                                                         \
+	"END;"
+
+#define PERSON_COLS "name, org, title, how_met, note, emails, tags"
+#define PERSON_NEW                                                           \
+	"new.name, new.org, new.title, new.how_met, new.note, new.emails,"   \
+	" new.tags"
+#define PERSON_OLD                                                           \
+	"old.name, old.org, old.title, old.how_met, old.note, old.emails,"   \
+	" old.tags"
+
+static const char step4[] =
+    "CREATE VIRTUAL TABLE person_fts USING fts5(" PERSON_COLS ","
+    "  content='person', content_rowid='rid',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE VIRTUAL TABLE interaction_fts USING fts5(note,"
+    "  content='interaction', content_rowid='rid',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE VIRTUAL TABLE favor_fts USING fts5(note,"
+    "  content='favor', content_rowid='rid',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    FTS_TRIGGERS("person", PERSON_COLS, PERSON_NEW, PERSON_OLD)
+    FTS_TRIGGERS("interaction", "note", "new.note", "old.note")
+    FTS_TRIGGERS("favor", "note", "new.note", "old.note")
+    "INSERT INTO person_fts(person_fts) VALUES ('rebuild');"
+    "INSERT INTO interaction_fts(interaction_fts) VALUES ('rebuild');"
+    "INSERT INTO favor_fts(favor_fts) VALUES ('rebuild');";
+
+const char *const tly_schema_steps[] = { step1, step2, step3, step4 };
+const int         tly_schema_nsteps =
+    (int) (sizeof tly_schema_steps / sizeof tly_schema_steps[0]);

@@ -45,7 +45,8 @@ tly_dberr(tally *t, const char *what)
 	switch (rv) {
 	case TALLY_EBUSY:
 		return (tly_seterr(t, rv,
-		    "%s: the replica is locked by another tally (try again)",
+		    "%s: the replica is locked by another program (try "
+		    "again)",
 		    what));
 	case TALLY_EREADONLY:
 		return (tly_seterr(t, rv, "%s: the replica is read-only", what));
@@ -160,19 +161,40 @@ tly_check_text(tally *t, const char *field, const char *s)
 	return (0);
 }
 
+/* Transactions nest: the outermost is BEGIN IMMEDIATE, inner ones are
+ * savepoints, so that a library call inside tally_atomic() is part of the
+ * caller's transaction and its failure undoes only its own work. */
 int
 tly_begin(tally *t)
 {
-	if (tly_db_begin(t->db) != 0)
+	int rc;
+
+	if (t->depth == 0)
+		rc = tly_db_begin(t->db);
+	else
+		rc = tly_db_rc(sqlite3_exec(t->db, "SAVEPOINT tly", NULL, NULL,
+		    NULL));
+	if (rc != 0)
 		return (tly_dberr(t, "starting a transaction"));
+	t->depth++;
 	return (0);
 }
 
 int
 tly_commit(tally *t)
 {
+	int rv;
+
+	if (t->depth > 1) {
+		t->depth--;
+		if (sqlite3_exec(t->db, "RELEASE tly", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			return (tly_dberr(t, "committing"));
+		return (0);
+	}
+	t->depth = 0;
 	if (tly_db_commit(t->db) != 0) {
-		int rv = tly_dberr(t, "committing");
+		rv = tly_dberr(t, "committing");
 		tly_db_rollback(t->db);
 		return (rv);
 	}
@@ -182,6 +204,13 @@ tly_commit(tally *t)
 void
 tly_rollback(tally *t)
 {
+	if (t->depth > 1) {
+		t->depth--;
+		(void) sqlite3_exec(t->db, "ROLLBACK TO tly; RELEASE tly", NULL,
+		    NULL, NULL);
+		return;
+	}
+	t->depth = 0;
 	tly_db_rollback(t->db);
 }
 
@@ -252,6 +281,56 @@ load_me(tally *t)
 	return (0);
 }
 
+/* Looks at path read-only, changing nothing, before the real open
+ * (which switches the file to WAL and migrates it): an SQLite file that
+ * some other program made is refused (TALLY_EFORMAT), and an empty one
+ * is not a replica unless we are creating one (TALLY_ENOTINIT).  Any
+ * other trouble is left for the real open to report. */
+static int
+precheck(tally *t, const char *path, int create)
+{
+	sqlite3      *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int           v = -1, n = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
+	        "SELECT (SELECT user_version FROM pragma_user_version),"
+	        " (SELECT count(*) FROM sqlite_master)",
+	        -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_int(st, 0);
+		n = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
+	if (v == 0 && n > 0)
+		return (tly_seterr(t, TALLY_EFORMAT,
+		    "%s: an SQLite database but not a tally replica", path));
+	if (v == 0 && n == 0 && !create)
+		return (tly_seterr(t, TALLY_ENOTINIT,
+		    "no replica at %s (run 'tally init' first)", path));
+	return (0);
+}
+
+/* Applies $TALLY_BUSY_TIMEOUT_MS (0-600000), the time a writer waits
+ * for another's lock; tests set it low. */
+static void
+busy_timeout(sqlite3 *db)
+{
+	const char *s = getenv("TALLY_BUSY_TIMEOUT_MS");
+	char       *end;
+	long        ms;
+
+	if (s == NULL || *s == '\0')
+		return;
+	errno = 0;
+	ms    = strtol(s, &end, 10);
+	if (errno == 0 && *end == '\0' && ms >= 0 && ms <= 600000)
+		sqlite3_busy_timeout(db, (int) ms);
+}
+
 int
 tally_open(tally **tp, const char *path, int flags)
 {
@@ -274,19 +353,42 @@ tally_open(tally **tp, const char *path, int flags)
 			    "cannot create the folder for %s: %s", path,
 			    strerror(errno)));
 	}
+	if ((rv = precheck(t, path, flags & TALLY_OPEN_CREATE)) != 0)
+		return (rv);
 	if ((rv = tly_db_open(&t->db, path, dbflags, t->err, sizeof t->err)) !=
 	    0) {
 		if (rv == TALLY_EIO && !(flags & TALLY_OPEN_CREATE))
 			return (tly_seterr(t, TALLY_ENOTINIT,
 			    "no replica at %s (run 'tally init' first)",
 			    path));
+		if (rv == TALLY_ECORRUPT)
+			return (tly_seterr(t, rv,
+			    "%s: not a tally replica, or corrupt (restore "
+			    "from an export)",
+			    path));
+		if (rv == TALLY_EREADONLY)
+			return (tly_seterr(t, rv,
+			    "%s: the replica is read-only (check the "
+			    "permissions of the file and of its folder)",
+			    path));
+		if (rv == TALLY_EBUSY)
+			return (tly_seterr(t, rv,
+			    "%s: the replica is locked by another program "
+			    "(try again)",
+			    path));
 		return (rv);
 	}
+	busy_timeout(t->db);
 	if (!t->readonly) {
 		rv = tly_db_migrate(t->db, tly_schema_steps, tly_schema_nsteps,
 		    t->err, sizeof t->err);
 		if (rv == TALLY_EREADONLY || rv == TALLY_EBUSY)
 			(void) tly_dberr(t, path);
+		else if (rv == TALLY_ECORRUPT)
+			(void) tly_seterr(t, rv,
+			    "%s: the replica is corrupt (restore from an "
+			    "export)",
+			    path);
 		if (rv != 0)
 			return (rv);
 	} else {

@@ -23,6 +23,7 @@ struct tally {
 	char     me[TALLY_ID_LEN + 1]; /* "" before tally_init() */
 	char     err[512];             /* last error message */
 	int      readonly;
+	int      depth;                /* open tly_begin() levels */
 	struct {
 		const char   *sql; /* key: address of the literal */
 		sqlite3_stmt *st;

@@ -484,15 +484,54 @@ fail_on_two(tally *t, void *arg)
 	return (TALLY_EINVAL);
 }
 
+/* An introduction (which opens its own transaction) inside the
+ * caller's, then a failure: all of it is undone. */
+static int
+intro_then(tally *t, void *arg)
+{
+	fixture    *f = arg;
+	tally_intro in;
+	char        id[TALLY_ID_LEN + 1];
+	int         rv;
+
+	memset(&in, 0, sizeof in);
+	in.by = f->me;
+	in.a  = f->ann;
+	in.b  = f->bob;
+	if ((rv = tally_intro_add(t, id, &in)) != 0)
+		return (rv);
+	return (TALLY_EINVAL);
+}
+
+static int
+see_intro(void *arg, const tally_intro *i)
+{
+	(void) i;
+	(*(int *) arg)++;
+	return (0);
+}
+
 static void
 test_atomic(void **state)
 {
 	fixture *f = *state;
 	seen     s = { 0 };
+	int      n = 0;
 
 	TT_FAIL(tally_atomic(f->t, fail_on_two, NULL), TALLY_EINVAL);
 	TT_PASS(tally_person_list(f->t, NULL, see_person, &s));
 	TT_INTEQ(s.n, 3);
+
+	TT_FAIL(tally_atomic(f->t, intro_then, f), TALLY_EINVAL);
+	TT_PASS(tally_intro_list(f->t, see_intro, &n));
+	TT_INTEQ(n, 0);
+	TT_PASS(tally_ledger(f->t, NULL, see_ledger, &s));
+	TT_INTEQ(s.n, 3); /* unchanged: no favors were kept */
+	/* and the handle is usable afterwards */
+	TT_PASS(tally_intro_add(f->t, (char[TALLY_ID_LEN + 1]) { 0 },
+	    &(tally_intro) { .by = f->me, .a = f->ann, .b = f->bob }));
+	TT_PASS(tally_intro_list(f->t, see_intro, &n));
+	TT_INTEQ(n, 1);
 }
 
 int

@@ -44,10 +44,12 @@ for n in "${names[@]}"; do
 done
 
 echo "fuzz: building ${targets[*]} in $build"
+mkdir -p "$build"
 cmake -S "$top" -B "$build" -DCMAKE_C_COMPILER=clang -DTALLY_FUZZ=ON \
     -DTALLY_TESTS=ON -DTALLY_BENCH=OFF -DTALLY_WERROR=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.cmake.log" 2>&1 || {
-	cat "$build.cmake.log" >&2
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/fuzz-cmake.log" 2>&1 || {
+	tail -40 "$build/fuzz-cmake.log" >&2
+	echo "fuzz: cmake failed" >&2
 	exit 1
 }
 if ! cmake --build "$build" -j "$jobs" --target "${targets[@]}" \

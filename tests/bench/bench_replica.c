@@ -3,6 +3,7 @@
  * the time of the everyday queries on a synthetic network.
  *
  * usage: bench_replica [--scale F] [--runs N] [--dir DIR] [--json FILE]
+ * (--json defaults to $TALLY_BENCH_JSON: where to leave the figures)
  *
  * It writes a synthetic network (100,000 people, 1,000,000 interactions,
  * 200,000 favors at scale 1) as a tally JSON dump, imports it into a
@@ -370,7 +371,7 @@ main(int argc, char **argv)
 {
 	double      scale = 1.0, t0;
 	int         runs  = 3, qruns = 9;
-	const char *dir   = NULL, *jsonout = NULL;
+	const char *dir   = NULL, *jsonout = getenv("TALLY_BENCH_JSON");
 	char        tmpl[] = "/tmp/tally-bench.XXXXXX", dump[256], db[256];
 	char        bare[256], rm[300];
 	gen         g;

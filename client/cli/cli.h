@@ -36,13 +36,18 @@ typedef struct cli_cmd {
 /* Opens the replica (creating it when create is set); on failure prints
  * the reason and returns 1. */
 int cli_open(cli *c, int create);
-/* Prints "tally: " and the handle's message for rv; returns 1. */
+/* Prints "tally: " and the handle's message for rv; returns 2 for
+ * TALLY_EINVAL (a bad value given by the user), else 1. */
 int cli_fail(cli *c, int rv);
 /* Prints "tally: message" and returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints "tally CMD: message", the usage of cmd, and returns 2. */
+/* Prints "tally CMD: message (see 'tally CMD --help')" as one line and
+ * returns 2. */
 int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Reports what getopt_long (with opterr = 0 and an optstring starting
+ * with ':') returned as ch, naming the option; returns 2. */
+int cli_badopt(const cli_cmd *cmd, int ch, int argc, char **argv);
 /* Prints the full usage and help of cmd to stdout; returns 0. */
 int cli_help(const cli_cmd *cmd);
 /* Runs the subcommand of table named argv[1] (argv[0] is the group). */
@@ -65,8 +70,14 @@ int cli_when(const char *s, int64_t *out);
  * failure, 0 on success. */
 int cli_resolve(cli *c, char *id, enum tally_kind kind, const char *spec);
 
-/* JSON helpers: each returns a new reference (json_null() for NULL). */
+/* Prints the id of a new item: its short form, or with --json the
+ * object {"id", "short_id"}.  Returns 0, or 1 if stdout failed. */
+int cli_print_id(const cli *c, const char *id);
+
+/* JSON helpers: each returns a new reference (json_null() for NULL;
+ * j_str writes bytes that are not UTF-8 as U+FFFD). */
 json_t *j_str(const char *s);
+json_t *j_short(const char *id); /* the first TALLY_SHORT_ID_LEN chars */
 json_t *j_time(int64_t t);
 json_t *j_strs(tally_strs s);
 json_t *j_int(int64_t v);
@@ -79,7 +90,8 @@ int j_print(json_t *v);
 const char *fmt_time(int64_t t, char *buf);
 /* Local date "YYYY-MM-DD", or "-" if 0. buf >= 11 bytes. */
 const char *fmt_date(int64_t t, char *buf);
-/* "in 3 days", "2 days ago", "today". buf >= 24 bytes. */
+/* t against today, in local calendar days: "today", "tomorrow",
+ * "yesterday", "in 3 days", "2 days ago".  buf >= 24 bytes. */
 const char *fmt_rel(int64_t t, char *buf);
 
 /* Checks stdout for write errors at exit; returns 0 or 1. */
@@ -102,6 +114,21 @@ int cmd_search(cli *c, int argc, char **argv);
 int cmd_graph(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
+int cmd_id(cli *c, int argc, char **argv);
+int cmd_peer(cli *c, int argc, char **argv);
+int cmd_record(cli *c, int argc, char **argv);
+int cmd_verify(cli *c, int argc, char **argv);
+
+/* The identity's passphrase (cmd_id.c): from --passphrase-file file (if
+ * not NULL), else $TALLY_PASSPHRASE, else asked on the terminal without
+ * echo (twice when confirm).  Writes it NUL-terminated to pass (cap
+ * bytes; the caller wipes it), its length to *len.  Prints the reason
+ * and returns 1 on failure. */
+int cli_passphrase(const char *file, int confirm, char *pass, size_t cap,
+    size_t *len);
+/* Unlocks the open replica's identity, asking for the passphrase only
+ * when the key has one.  Prints the reason and returns 1 on failure. */
+int cli_unlock(cli *c, const char *passfile);
 
 /* The usage entries of the top-level commands, for their --help. */
 extern const cli_cmd cli_commands[];

@@ -32,7 +32,7 @@ favor_add(cli *c, int argc, char **argv)
 	memset(&f, 0, sizeof f);
 	f.weight = TALLY_UNSET;
 	optind   = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			from = optarg;
@@ -68,7 +68,7 @@ favor_add(cli *c, int argc, char **argv)
 		case 'h':
 			return (cli_help(self));
 		default:
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 		}
 	}
 	if (optind != argc)
@@ -84,8 +84,7 @@ favor_add(cli *c, int argc, char **argv)
 	f.receiver = receiver;
 	if ((rv = tally_favor_add(c->t, id, &f)) != 0)
 		return (cli_fail(c, rv));
-	printf("%.8s\n", id);
-	return (0);
+	return (cli_print_id(c, id));
 }
 
 /* favor done|decline ID */
@@ -144,14 +143,14 @@ favor_json(void *arg, const tally_favor *f)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", json_string(f->id));
-	json_object_set_new(o, "short_id", json_stringn(f->id, 8));
-	json_object_set_new(o, "from", json_string(f->giver));
-	json_object_set_new(o, "from_name", json_string(f->giver_name));
-	json_object_set_new(o, "to", json_string(f->receiver));
-	json_object_set_new(o, "to_name", json_string(f->receiver_name));
-	json_object_set_new(o, "kind", json_string(f->kind));
-	json_object_set_new(o, "status", json_string(f->status));
+	json_object_set_new(o, "id", j_str(f->id));
+	json_object_set_new(o, "short_id", j_short(f->id));
+	json_object_set_new(o, "from", j_str(f->giver));
+	json_object_set_new(o, "from_name", j_str(f->giver_name));
+	json_object_set_new(o, "to", j_str(f->receiver));
+	json_object_set_new(o, "to_name", j_str(f->receiver_name));
+	json_object_set_new(o, "kind", j_str(f->kind));
+	json_object_set_new(o, "status", j_str(f->status));
 	json_object_set_new(o, "weight", json_integer(f->weight));
 	json_object_set_new(o, "note", j_str(f->note));
 	json_object_set_new(o, "intro", j_str(f->intro));
@@ -226,15 +225,16 @@ ledger_json(void *arg, const tally_ledger_row *r)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "person", json_string(r->person));
-	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "person", j_str(r->person));
+	json_object_set_new(o, "short_id", j_short(r->person));
+	json_object_set_new(o, "name", j_str(r->name));
 	json_object_set_new(o, "given", json_integer(r->given));
 	json_object_set_new(o, "received", json_integer(r->received));
 	json_object_set_new(o, "balance", json_integer(r->balance));
 	json_object_set_new(o, "owes",
-	    json_string(r->balance > 0 ? "they owe me"
-	            : r->balance < 0   ? "I owe them"
-	                               : "even"));
+	    j_str(r->balance > 0     ? "they owe me"
+	            : r->balance < 0 ? "I owe them"
+	                             : "even"));
 	json_object_set_new(o, "favors_given", json_integer(r->n_given));
 	json_object_set_new(o, "favors_received", json_integer(r->n_received));
 	json_object_set_new(o, "pending", json_integer(r->pending));
@@ -317,7 +317,7 @@ intro_add(cli *c, int argc, char **argv)
 
 	memset(&in, 0, sizeof in);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			by = optarg;
@@ -338,7 +338,7 @@ intro_add(cli *c, int argc, char **argv)
 		case 'h':
 			return (cli_help(self));
 		default:
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 		}
 	}
 	if (optind != argc)
@@ -357,8 +357,7 @@ intro_add(cli *c, int argc, char **argv)
 	in.b  = ids[2];
 	if ((rv = tally_intro_add(c->t, id, &in)) != 0)
 		return (cli_fail(c, rv));
-	printf("%.8s\n", id);
-	return (0);
+	return (cli_print_id(c, id));
 }
 
 static int
@@ -366,16 +365,16 @@ intro_json(void *arg, const tally_intro *i)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", json_string(i->id));
-	json_object_set_new(o, "short_id", json_stringn(i->id, 8));
-	json_object_set_new(o, "by", json_string(i->by));
-	json_object_set_new(o, "by_name", json_string(i->by_name));
-	json_object_set_new(o, "a", json_string(i->a));
-	json_object_set_new(o, "a_name", json_string(i->a_name));
-	json_object_set_new(o, "b", json_string(i->b));
-	json_object_set_new(o, "b_name", json_string(i->b_name));
+	json_object_set_new(o, "id", j_str(i->id));
+	json_object_set_new(o, "short_id", j_short(i->id));
+	json_object_set_new(o, "by", j_str(i->by));
+	json_object_set_new(o, "by_name", j_str(i->by_name));
+	json_object_set_new(o, "a", j_str(i->a));
+	json_object_set_new(o, "a_name", j_str(i->a_name));
+	json_object_set_new(o, "b", j_str(i->b));
+	json_object_set_new(o, "b_name", j_str(i->b_name));
 	json_object_set_new(o, "note", j_str(i->note));
-	json_object_set_new(o, "status", json_string(i->status));
+	json_object_set_new(o, "status", j_str(i->status));
 	json_object_set_new(o, "created", j_time(i->created));
 	json_object_set_new(o, "updated", j_time(i->updated));
 	return (json_array_append_new(arg, o));
@@ -444,7 +443,7 @@ reference_add_use(cli *c, int argc, char **argv)
 	int            ch, rv;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (ch == 'f')
 			for_what = optarg;
 		else if (ch == 'J')
@@ -452,7 +451,7 @@ reference_add_use(cli *c, int argc, char **argv)
 		else if (ch == 'h')
 			return (cli_help(self));
 		else
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (optind + 1 != argc)
 		return (cli_usage(self, use ? "reference use takes one ID"
@@ -469,9 +468,7 @@ reference_add_use(cli *c, int argc, char **argv)
 		rv = tally_reference_add(c->t, rid, id, for_what);
 	if (rv != 0)
 		return (cli_fail(c, rv));
-	if (!use)
-		printf("%.8s\n", rid);
-	return (0);
+	return (use ? 0 : cli_print_id(c, rid));
 }
 
 static int
@@ -479,10 +476,10 @@ reference_json(void *arg, const tally_reference *r)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", json_string(r->id));
-	json_object_set_new(o, "short_id", json_stringn(r->id, 8));
-	json_object_set_new(o, "person", json_string(r->person));
-	json_object_set_new(o, "person_name", json_string(r->person_name));
+	json_object_set_new(o, "id", j_str(r->id));
+	json_object_set_new(o, "short_id", j_short(r->id));
+	json_object_set_new(o, "person", j_str(r->person));
+	json_object_set_new(o, "person_name", j_str(r->person_name));
 	json_object_set_new(o, "for", j_str(r->for_what));
 	json_object_set_new(o, "uses", json_integer(r->uses));
 	json_object_set_new(o, "last_used", j_time(r->last_used));

@@ -29,7 +29,7 @@ cmd_log(cli *c, int argc, char **argv)
 	in.minutes = TALLY_UNSET;
 	in.at      = -1;
 	optind     = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'k':
 			in.kind = optarg;
@@ -65,7 +65,7 @@ cmd_log(cli *c, int argc, char **argv)
 		case 'h':
 			return (cli_help(self));
 		default:
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 		}
 	}
 	if (optind + 1 != argc)
@@ -80,8 +80,7 @@ cmd_log(cli *c, int argc, char **argv)
 	in.person = person;
 	if ((rv = tally_log(c->t, id, &in)) != 0)
 		return (cli_fail(c, rv));
-	printf("%.8s\n", id);
-	return (0);
+	return (cli_print_id(c, id));
 }
 
 static int
@@ -89,11 +88,11 @@ history_json(void *arg, const tally_interaction *i)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", json_string(i->id));
-	json_object_set_new(o, "short_id", json_stringn(i->id, 8));
-	json_object_set_new(o, "person", json_string(i->person));
-	json_object_set_new(o, "person_name", json_string(i->person_name));
-	json_object_set_new(o, "kind", json_string(i->kind));
+	json_object_set_new(o, "id", j_str(i->id));
+	json_object_set_new(o, "short_id", j_short(i->id));
+	json_object_set_new(o, "person", j_str(i->person));
+	json_object_set_new(o, "person_name", j_str(i->person_name));
+	json_object_set_new(o, "kind", j_str(i->kind));
 	json_object_set_new(o, "at", j_time(i->at));
 	json_object_set_new(o, "minutes",
 	    i->minutes == TALLY_UNSET ? json_null() : json_integer(i->minutes));

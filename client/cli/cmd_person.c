@@ -21,7 +21,7 @@ cmd_init(cli *c, int argc, char **argv)
 	int            ch, rv;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			name = optarg;
@@ -32,7 +32,7 @@ cmd_init(cli *c, int argc, char **argv)
 			c->json = 1;
 			break;
 		default:
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 		}
 	}
 	if (optind != argc)
@@ -41,13 +41,12 @@ cmd_init(cli *c, int argc, char **argv)
 	if (cli_open(c, 1) != 0)
 		return (1);
 	if ((rv = tally_init(c->t, name)) == TALLY_EEXIST) {
-		fprintf(stderr, "tally: the replica is already initialised\n");
+		cli_error("the replica is already initialised");
 		return (0);
 	}
 	if (rv != 0 || (rv = tally_me(c->t, me)) != 0)
 		return (cli_fail(c, rv));
-	printf("%.8s\n", me);
-	return (0);
+	return (cli_print_id(c, me));
 }
 
 /* -- person ------------------------------------------------------------ */
@@ -144,7 +143,7 @@ person_parse(cli *c, const cli_cmd *self, int edit, int argc, char **argv,
 
 	tally_person_in_init(&a->in);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", person_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", person_opts, NULL)) != -1) {
 		int bad = 0;
 		switch (ch) {
 		case OPT_ORG:
@@ -207,7 +206,7 @@ person_parse(cli *c, const cli_cmd *self, int edit, int argc, char **argv,
 		case 'h':
 			return (cli_help(self));
 		default:
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 		}
 		if (bad)
 			return (cli_error("out of memory"));
@@ -261,13 +260,7 @@ person_add(cli *c, int argc, char **argv)
 		rv = cli_fail(c, rv);
 		goto out;
 	}
-	if (c->json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(id));
-		json_object_set_new(o, "short_id", json_stringn(id, 8));
-		rv = j_print(o);
-	} else
-		printf("%.8s\n", id);
+	rv = cli_print_id(c, id);
 out:
 	person_args_free(&a);
 	return (rv);
@@ -307,12 +300,12 @@ person_json(const tally_person *p)
 
 	if (p->referred_by != NULL) {
 		r = json_object();
-		json_object_set_new(r, "id", json_string(p->referred_by));
+		json_object_set_new(r, "id", j_str(p->referred_by));
 		json_object_set_new(r, "name", j_str(p->referred_by_name));
 	}
-	json_object_set_new(o, "id", json_string(p->id));
-	json_object_set_new(o, "short_id", json_stringn(p->id, 8));
-	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "id", j_str(p->id));
+	json_object_set_new(o, "short_id", j_short(p->id));
+	json_object_set_new(o, "name", j_str(p->name));
 	json_object_set_new(o, "is_me", json_boolean(p->is_me));
 	json_object_set_new(o, "org", j_str(p->org));
 	json_object_set_new(o, "title", j_str(p->title));
@@ -375,7 +368,7 @@ person_list(cli *c, int argc, char **argv)
 	int            ch, rv;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "ht:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":ht:", opts, NULL)) != -1) {
 		if (ch == 't')
 			tag = optarg;
 		else if (ch == 'J')
@@ -383,7 +376,7 @@ person_list(cli *c, int argc, char **argv)
 		else if (ch == 'h')
 			return (cli_help(self));
 		else
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (optind != argc)
 		return (cli_usage(self, "unexpected argument '%s'",

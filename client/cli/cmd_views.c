@@ -16,12 +16,12 @@ due_json(void *arg, const tally_due_item *d)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "what", json_string(d->what));
-	json_object_set_new(o, "ref", json_string(d->ref));
-	json_object_set_new(o, "short_ref", json_stringn(d->ref, 8));
-	json_object_set_new(o, "person", json_string(d->person));
-	json_object_set_new(o, "name", json_string(d->name));
-	json_object_set_new(o, "text", json_string(d->text));
+	json_object_set_new(o, "what", j_str(d->what));
+	json_object_set_new(o, "ref", j_str(d->ref));
+	json_object_set_new(o, "short_ref", j_short(d->ref));
+	json_object_set_new(o, "person", j_str(d->person));
+	json_object_set_new(o, "name", j_str(d->name));
+	json_object_set_new(o, "text", j_str(d->text));
 	json_object_set_new(o, "due", j_time(d->due));
 	json_object_set_new(o, "overdue", json_boolean(d->overdue));
 	return (json_array_append_new(arg, o));
@@ -55,7 +55,7 @@ cmd_due(cli *c, int argc, char **argv)
 	int            ch, rv, n = 0;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (ch == 'w') {
 			if (cli_int(optarg, 0, 3650, &days) != 0)
 				return (cli_usage(self,
@@ -66,7 +66,7 @@ cmd_due(cli *c, int argc, char **argv)
 		else if (ch == 'h')
 			return (cli_help(self));
 		else
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (optind != argc)
 		return (cli_usage(self, "unexpected argument '%s'",
@@ -94,11 +94,11 @@ next_json(void *arg, const tally_next_item *it)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "person", json_string(it->person));
-	json_object_set_new(o, "short_id", json_stringn(it->person, 8));
-	json_object_set_new(o, "name", json_string(it->name));
+	json_object_set_new(o, "person", j_str(it->person));
+	json_object_set_new(o, "short_id", j_short(it->person));
+	json_object_set_new(o, "name", j_str(it->name));
 	json_object_set_new(o, "score", json_integer(it->score));
-	json_object_set_new(o, "reason", json_string(it->reason));
+	json_object_set_new(o, "reason", j_str(it->reason));
 	return (json_array_append_new(arg, o));
 }
 
@@ -125,7 +125,7 @@ cmd_next(cli *c, int argc, char **argv)
 	int            ch, rv, n = 0;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
 		if (ch == 'n') {
 			if (cli_int(optarg, 1, 10000, &count) != 0)
 				return (cli_usage(self,
@@ -136,7 +136,7 @@ cmd_next(cli *c, int argc, char **argv)
 		else if (ch == 'h')
 			return (cli_help(self));
 		else
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (optind != argc)
 		return (cli_usage(self, "unexpected argument '%s'",
@@ -159,29 +159,70 @@ cmd_next(cli *c, int argc, char **argv)
 	return (0);
 }
 
-static int
-hit_json(void *arg, const tally_hit *h)
-{
-	json_t *o = json_object();
+typedef struct hits {
+	json_t *arr; /* --json: the array being built, else NULL */
+	int     n;   /* hits seen */
+} hits;
 
-	json_object_set_new(o, "kind", json_string(h->kind));
-	json_object_set_new(o, "id", json_string(h->id));
-	json_object_set_new(o, "short_id", json_stringn(h->id, 8));
-	json_object_set_new(o, "person", json_string(h->person));
-	json_object_set_new(o, "name", json_string(h->name));
+static int
+hit_print(void *arg, const tally_hit *h)
+{
+	hits   *s = arg;
+	json_t *o;
+
+	s->n++;
+	if (s->arr == NULL) {
+		printf("%.8s  %-11s %-24s %s\n", h->id, h->kind, h->name,
+		    h->snippet ? h->snippet : "");
+		return (0);
+	}
+	o = json_object();
+	json_object_set_new(o, "kind", j_str(h->kind));
+	json_object_set_new(o, "id", j_str(h->id));
+	json_object_set_new(o, "short_id", j_short(h->id));
+	json_object_set_new(o, "person", j_str(h->person));
+	json_object_set_new(o, "name", j_str(h->name));
 	json_object_set_new(o, "snippet", j_str(h->snippet));
-	return (json_array_append_new(arg, o));
+	return (json_array_append_new(s->arr, o));
 }
 
-static int
-hit_text(void *arg, const tally_hit *h)
+/* Turns text into an FTS5 query of plain words: each run of non-blank
+ * bytes becomes a quoted phrase (a trailing '*' kept as a prefix
+ * search), so that "o'brien", "acme-corp" or "ann@acme.example" find
+ * what they say.  Returns malloc'd text ("" when no word is left), or
+ * NULL when memory ran out. */
+static char *
+plain_query(const char *s)
 {
-	int *n = arg;
+	static const char blank[] = " \t\r\n\f\v";
+	char             *q, *w;
 
-	(*n)++;
-	printf("%.8s  %-11s %-24s %s\n", h->id, h->kind, h->name,
-	    h->snippet ? h->snippet : "");
-	return (0);
+	if ((q = malloc(4 * strlen(s) + 1)) == NULL)
+		return (NULL);
+	w = q;
+	while (*s != '\0') {
+		size_t len, stars = 0;
+		s += strspn(s, blank);
+		len = strcspn(s, blank);
+		while (stars < len && s[len - 1 - stars] == '*')
+			stars++;
+		if (len > stars) {
+			if (w != q)
+				*w++ = ' ';
+			*w++ = '"';
+			for (size_t i = 0; i < len - stars; i++) {
+				if (s[i] == '"')
+					*w++ = '"';
+				*w++ = s[i];
+			}
+			*w++ = '"';
+			if (stars > 0)
+				*w++ = '*';
+		}
+		s += len;
+	}
+	*w = '\0';
+	return (q);
 }
 
 int
@@ -192,43 +233,61 @@ cmd_search(cli *c, int argc, char **argv)
 		CLI_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const cli_cmd *self = cli_find("search");
-	json_t        *arr  = NULL;
+	const cli_cmd *self  = cli_find("search");
+	hits           s     = { NULL, 0 };
 	long           limit = 50;
-	int            ch, rv, n = 0;
+	char          *plain, why[512];
+	int            ch, rv;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (ch == 'l') {
 			if (cli_int(optarg, 1, 100000, &limit) != 0)
 				return (cli_usage(self,
-				    "--limit '%s' is not a positive number",
+				    "--limit '%s' is not a number from 1 to "
+				    "100000",
 				    optarg));
 		} else if (ch == 'J')
 			c->json = 1;
 		else if (ch == 'h')
 			return (cli_help(self));
 		else
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (optind + 1 != argc)
 		return (cli_usage(self, "search takes one TEXT (quote it)"));
 	if (cli_open(c, 0) != 0)
 		return (1);
-	if (c->json) {
-		arr = json_array();
-		rv  = tally_search(c->t, argv[optind], (int) limit, hit_json,
-		     arr);
-	} else
-		rv = tally_search(c->t, argv[optind], (int) limit, hit_text,
-		    &n);
+	if (c->json)
+		s.arr = json_array();
+	rv = tally_search(c->t, argv[optind], (int) limit, hit_print, &s);
+	if (rv == TALLY_EINVAL && s.n == 0 &&
+	    strncmp(tally_errmsg(c->t), "bad search", 10) == 0) {
+		/* Not FTS5 syntax: look for the words as typed. */
+		snprintf(why, sizeof why, "%s", tally_errmsg(c->t));
+		if ((plain = plain_query(argv[optind])) == NULL) {
+			json_decref(s.arr);
+			return (cli_error("out of memory"));
+		}
+		if (*plain == '\0')
+			rv = 0;
+		else
+			rv = tally_search(
+			    c->t, plain, (int) limit, hit_print, &s);
+		free(plain);
+		if (rv == TALLY_EINVAL) {
+			json_decref(s.arr);
+			cli_error("%s", why);
+			return (EXIT_USAGE);
+		}
+	}
 	if (rv != 0) {
-		json_decref(arr);
+		json_decref(s.arr);
 		return (cli_fail(c, rv));
 	}
 	if (c->json)
-		return (j_print(arr));
-	if (n == 0)
+		return (j_print(s.arr));
+	if (s.n == 0)
 		printf("no matches\n");
 	return (0);
 }
@@ -287,7 +346,7 @@ cmd_graph(cli *c, int argc, char **argv)
 	int            ch, rv;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		if (ch == 'f')
 			format = optarg;
 		else if (ch == 'o')
@@ -295,7 +354,7 @@ cmd_graph(cli *c, int argc, char **argv)
 		else if (ch == 'h')
 			return (cli_help(self));
 		else if (ch != 'J')
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (optind != argc)
 		return (cli_usage(self, "unexpected argument '%s'",

@@ -68,6 +68,40 @@ const cli_cmd cli_commands[] = {
 	    "export the replica" },
 	{ "graph", cmd_graph, "graph [--format dot|svg] [-o FILE]",
 	    "who introduced or referred whom, as Graphviz" },
+	{ "id", cmd_id,
+	    "id init [--passphrase-file FILE | --no-passphrase] [--json]\n"
+	    "       tally id show [--json]\n"
+	    "  The secret key rests in identity.key next to the replica\n"
+	    "  (mode 0600), sealed under a passphrase asked on the terminal,\n"
+	    "  read from --passphrase-file FILE or $TALLY_PASSPHRASE.",
+	    "your identity: the tally id others link you by" },
+	{ "peer", cmd_peer,
+	    "peer add PERSON TALLY_ID\n"
+	    "       tally peer verify PERSON [--confirm] [--json]\n"
+	    "       tally peer list [--json]\n"
+	    "       tally peer rm PERSON",
+	    "people linked to their tally id; safety codes" },
+	{ "record", cmd_record,
+	    "record new favor|referral|reference --with PERSON --note TEXT\n"
+	    "         [--from me|PERSON] [--to me|PERSON] [--on DATE]\n"
+	    "         [--kind KIND] (favor) [--company TEXT] (referral)\n"
+	    "         [--for TEXT] (reference) [--favor ID] "
+	    "[--passphrase-file FILE]\n"
+	    "       tally record export ID [-o FILE] [--revocation]\n"
+	    "       tally record sign FILE [--yes] [-o FILE] [--favor ID] "
+	    "[--passphrase-file F]\n"
+	    "       tally record import FILE [--json]\n"
+	    "       tally record decline FILE [--reason TEXT] [-o FILE] "
+	    "[--passphrase-file F]\n"
+	    "       tally record revoke ID [--reason TEXT] [-o FILE] "
+	    "[--passphrase-file F]\n"
+	    "       tally record list [--state proposed|confirmed|declined|"
+	    "revoked] [--json]\n"
+	    "       tally record show ID [--json]\n"
+	    "  Without --from/--to the other person did it for you.",
+	    "records both sides sign, exchanged as files" },
+	{ "verify", cmd_verify, "verify FILE [--json]",
+	    "check a record file offline: exit 0 if complete and valid" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -105,12 +139,16 @@ main(int argc, char **argv)
 	const cli_cmd *cmd;
 	int            i, rv;
 
+	opterr = 0; /* the commands word their own option errors */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
 			c.db = argv[++i];
 		else if (strncmp(argv[i], "--db=", 5) == 0)
 			c.db = argv[i] + 5;
-		else if (strcmp(argv[i], "--json") == 0)
+		else if (strcmp(argv[i], "--db") == 0) {
+			fprintf(stderr, "tally: --db needs a PATH\n");
+			return (EXIT_USAGE);
+		} else if (strcmp(argv[i], "--json") == 0)
 			c.json = 1;
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("tally %s\n", tally_version());
@@ -120,14 +158,18 @@ main(int argc, char **argv)
 			usage(stdout);
 			return (cli_flush());
 		} else {
-			fprintf(stderr, "tally: unknown option '%s'\n",
+			cli_error("unknown option '%s' (see 'tally --help')",
 			    argv[i]);
-			usage(stderr);
 			return (EXIT_USAGE);
 		}
 	}
+	if (c.db != NULL && *c.db == '\0') {
+		fprintf(stderr, "tally: --db needs a PATH\n");
+		return (EXIT_USAGE);
+	}
 	if (i == argc) {
-		usage(stderr);
+		fprintf(
+		    stderr, "tally: no command given (see 'tally --help')\n");
 		return (EXIT_USAGE);
 	}
 	if (strcmp(argv[i], "help") == 0) {
@@ -137,9 +179,8 @@ main(int argc, char **argv)
 		return (cli_flush());
 	}
 	if ((cmd = cli_find(argv[i])) == NULL) {
-		fprintf(stderr, "tally: unknown command '%s' (see tally "
-		                "--help)\n",
-		    argv[i]);
+		cli_error(
+		    "unknown command '%s' (see 'tally --help')", argv[i]);
 		return (EXIT_USAGE);
 	}
 	rv = cmd->fn(&c, argc - i, argv + i);

@@ -11,25 +11,72 @@
 
 #include "cli.h"
 #include "tly_time.h"
+#include "tly_util.h"
+
+/* Length of the UTF-8 sequence at s, or 0 if s does not start one
+ * (invalid, truncated, overlong, a surrogate). */
+static size_t
+utf8_len(const char *s)
+{
+	unsigned char c = (unsigned char) *s;
+	size_t        n = c < 0x80      ? 1
+	           : (c & 0xe0) == 0xc0 ? 2
+	           : (c & 0xf0) == 0xe0 ? 3
+	           : (c & 0xf8) == 0xf0 ? 4
+	                                : 0;
+
+	if (n == 0 || strnlen(s, n) < n || !tly_utf8_valid(s, n))
+		return (0);
+	return (n);
+}
+
+/* Writes s to f keeping it on one line: control characters and bytes
+ * that are not UTF-8 are written as '?'. */
+static void
+put_line(FILE *f, const char *s)
+{
+	while (*s != '\0') {
+		size_t n = utf8_len(s);
+		if (n == 0 ||
+		    (n == 1 && ((unsigned char) *s < 0x20 || *s == 0x7f))) {
+			fputc('?', f);
+			s++;
+		} else {
+			fwrite(s, 1, n, f);
+			s += n;
+		}
+	}
+}
+
+/* Prints prefix and the formatted message as one line on stderr. */
+static void
+err_line(const char *prefix, const char *suffix, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	fputs(prefix, stderr);
+	put_line(stderr, msg);
+	fputs(suffix, stderr);
+	fputc('\n', stderr);
+}
 
 int
 cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tally: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_line("tally: ", "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return (1);
 }
 
 int
 cli_fail(cli *c, int rv)
 {
-	(void) rv;
-	return (cli_error("%s", tally_errmsg(c->t)));
+	cli_error("%s", tally_errmsg(c->t));
+	return (rv == TALLY_EINVAL ? EXIT_USAGE : 1);
 }
 
 int
@@ -67,12 +114,47 @@ cli_usage(const cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "tally %s: ", cmd->name);
+	char prefix[64], suffix[64];
+
+	snprintf(prefix, sizeof prefix, "tally %s: ", cmd->name);
+	snprintf(suffix, sizeof suffix, " (see 'tally %s --help')", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_line(prefix, suffix, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: tally %s\n", cmd->usage);
 	return (EXIT_USAGE);
+}
+
+/* Returns 1 if arg is a cluster of short options ("-abc") holding c. */
+static int
+short_cluster_has(const char *arg, int c)
+{
+	return (arg != NULL && arg[0] == '-' && arg[1] != '-' &&
+	    arg[1] != '\0' && strchr(arg + 1, c) != NULL);
+}
+
+int
+cli_badopt(const cli_cmd *cmd, int ch, int argc, char **argv)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	int         n;
+
+	if (optopt > 0 && optopt < 128 && optopt != ':' &&
+	    (short_cluster_has(arg, optopt) ||
+	        (optind < argc && short_cluster_has(argv[optind], optopt))))
+		return (cli_usage(cmd,
+		    ch == ':' ? "option '-%c' needs a value"
+		              : "unknown option '-%c'",
+		    optopt));
+	n = (int) strcspn(arg, "=");
+	if (n > 80)
+		n = 80;
+	if (ch == '?' && optopt != 0 && arg[n] == '=')
+		return (
+		    cli_usage(cmd, "option '%.*s' takes no value", n, arg));
+	return (cli_usage(cmd,
+	    ch == ':' ? "option '%.*s' needs a value"
+	              : "unknown option '%.*s'",
+	    n, arg));
 }
 
 int
@@ -105,13 +187,13 @@ cli_args(cli *c, const cli_cmd *self, int argc, char **argv, int min,
 	int ch;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (ch == 'J')
 			c->json = 1;
 		else if (ch == 'h')
 			return (cli_help(self));
 		else
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (argc - optind < min)
 		return (cli_usage(self, "missing argument"));
@@ -151,10 +233,57 @@ cli_resolve(cli *c, char *id, enum tally_kind kind, const char *spec)
 	return (0);
 }
 
+int
+cli_print_id(const cli *c, const char *id)
+{
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "id", j_str(id));
+		json_object_set_new(o, "short_id", j_short(id));
+		return (j_print(o));
+	}
+	printf("%.*s\n", TALLY_SHORT_ID_LEN, id);
+	return (0);
+}
+
 json_t *
 j_str(const char *s)
 {
-	return (s != NULL ? json_string(s) : json_null());
+	json_t *v;
+	char   *fixed, *w;
+
+	if (s == NULL)
+		return (json_null());
+	if ((v = json_string(s)) != NULL)
+		return (v);
+	/* Not UTF-8 (a replica written by something else): each bad byte
+	 * becomes U+FFFD, so that the key is still there. */
+	if ((fixed = malloc(3 * strlen(s) + 1)) == NULL)
+		return (json_null());
+	for (w = fixed; *s != '\0';) {
+		size_t n = utf8_len(s);
+		if (n == 0) {
+			memcpy(w, "\xef\xbf\xbd", 3);
+			w += 3;
+			s++;
+		} else {
+			memcpy(w, s, n);
+			w += n;
+			s += n;
+		}
+	}
+	*w = '\0';
+	v  = json_string(fixed);
+	free(fixed);
+	return (v != NULL ? v : json_null());
+}
+
+json_t *
+j_short(const char *id)
+{
+	if (id == NULL)
+		return (json_null());
+	return (json_stringn(id, strnlen(id, TALLY_SHORT_ID_LEN)));
 }
 
 json_t *
@@ -174,7 +303,7 @@ j_strs(tally_strs s)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < s.n; i++)
-		json_array_append_new(a, json_string(s.v[i]));
+		json_array_append_new(a, j_str(s.v[i]));
 	return (a);
 }
 
@@ -212,19 +341,44 @@ fmt_date(int64_t t, char *buf)
 	return (buf);
 }
 
+/* The local calendar day of t, as days since 1970-01-01. */
+static int64_t
+local_day(int64_t t)
+{
+	time_t    tt = (time_t) t;
+	struct tm tm;
+	int64_t   y, m, d, era, yoe, doy, doe;
+
+	if (localtime_r(&tt, &tm) == NULL)
+		return (t / TLY_DAY);
+	y = (int64_t) tm.tm_year + 1900;
+	m = tm.tm_mon + 1;
+	d = tm.tm_mday;
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468);
+}
+
 const char *
 fmt_rel(int64_t t, char *buf)
 {
-	int64_t now  = tly_now();
-	int64_t span = (t > now ? t - now : now - t) / TLY_DAY;
-	int     days = span > 99999 ? 99999 : (int) span;
+	int64_t diff = local_day(t) - local_day(tly_now());
+	int64_t abs  = diff < 0 ? -diff : diff;
+	int     days = abs > 99999 ? 99999 : (int) abs;
 
-	if (days == 0)
+	if (diff == 0)
 		snprintf(buf, 24, "today");
-	else if (t > now)
-		snprintf(buf, 24, "in %d day%s", days, days == 1 ? "" : "s");
+	else if (diff == 1)
+		snprintf(buf, 24, "tomorrow");
+	else if (diff == -1)
+		snprintf(buf, 24, "yesterday");
+	else if (diff > 0)
+		snprintf(buf, 24, "in %d days", days);
 	else
-		snprintf(buf, 24, "%d day%s ago", days, days == 1 ? "" : "s");
+		snprintf(buf, 24, "%d days ago", days);
 	return (buf);
 }
 

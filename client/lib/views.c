@@ -187,7 +187,7 @@ score(cand *c, sqlite3_stmt *st, int64_t now)
 	        : sqlite3_column_int(st, 2);
 	int64_t last      = sqlite3_column_int64(st, 3);
 	int     balance   = sqlite3_column_int(st, 4);
-	int64_t ledger_at = sqlite3_column_int64(st, 5);
+	int64_t tapped    = sqlite3_column_int64(st, 5);
 	int64_t follow    = sqlite3_column_int64(st, 6);
 	int     thanks    = sqlite3_column_int(st, 7);
 	int     asked     = sqlite3_column_int(st, 8);
@@ -225,7 +225,8 @@ score(cand *c, sqlite3_stmt *st, int64_t now)
 			    (long) (gap / TLY_DAY));
 		}
 	}
-	if (ledger_at > now - 30 * TLY_DAY && balance <= 0 && c->score > 0)
+	/* They did me a favor lately: tap good contacts sparingly. */
+	if (tapped > now - 30 * TLY_DAY && c->score > 0)
 		reason(c, -10, "tapped recently: go easy");
 }
 
@@ -249,13 +250,16 @@ tally_next(tally *t, int n, tally_next_fn fn, void *arg)
             "  GROUP BY person),"
             " th AS (SELECT person, count(*) AS n FROM favor"
             "  WHERE dir = -1 AND status = 'done' AND thanked IS NULL"
-            "  GROUP BY person)"
+            "  GROUP BY person),"
+            " tap AS (SELECT person, max(done_at) AS at FROM favor"
+            "  WHERE dir = -1 AND status = 'done' GROUP BY person)"
             " SELECT p.id, p.name, p.closeness, p.last_contact,"
-            "  coalesce(l.given - l.received, 0), coalesce(l.last, 0),"
+            "  coalesce(l.given - l.received, 0), coalesce(tap.at, 0),"
             "  coalesce(fu.f, 0), coalesce(th.n, 0), coalesce(l.pending, 0)"
             " FROM person p LEFT JOIN ledger l ON l.person = p.id"
             " LEFT JOIN fu ON fu.person = p.id"
             " LEFT JOIN th ON th.person = p.id"
+            " LEFT JOIN tap ON tap.person = p.id"
             " WHERE NOT p.is_me AND (p.closeness >= 2"
             "  OR l.person IS NOT NULL OR fu.person IS NOT NULL)");
 	if (st == NULL) {

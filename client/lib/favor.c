@@ -159,14 +159,16 @@ tally_thank(tally *t, const char *id)
 			    "favor %.8s is not done yet (tally favor done "
 			    "%.8s)",
 			    id, id));
-		st = tly_stmt(t, "UPDATE favor SET thanked = ?2, updated = ?2"
-		                 " WHERE id = ?1");
+		/* Thanking again keeps the first date. */
+		st = tly_stmt(t, "UPDATE favor SET thanked = coalesce(thanked,"
+		                 " ?2), updated = ?2 WHERE id = ?1");
 	} else {
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			return (tly_dberr(t, "reading a favor"));
-		st = tly_stmt(t, "UPDATE interaction SET thanked = ?2,"
-		                 " updated = ?2 WHERE id = ?1");
+		st = tly_stmt(t, "UPDATE interaction SET thanked ="
+		                 " coalesce(thanked, ?2), updated = ?2"
+		                 " WHERE id = ?1");
 	}
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
@@ -236,7 +238,8 @@ tally_ledger(tally *t, const char *person, tally_ledger_fn fn, void *arg)
 	    " l.n_received, l.pending, l.confirmed, l.last"
 	    " FROM ledger l JOIN person p ON p.id = l.person"
 	    " WHERE ?1 IS NULL OR l.person = ?1"
-	    " ORDER BY abs(l.given - l.received) DESC, l.last DESC, p.name_key");
+	    " ORDER BY abs(l.given - l.received) DESC, l.last DESC,"
+	    " p.name_key, l.person");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	tly_bind_text(st, 1, person);

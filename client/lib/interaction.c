@@ -26,6 +26,9 @@ tally_log(tally *t, char *id, const tally_interaction *in)
 		    "minutes %d is out of range (0-1440)", in->minutes));
 	if ((rv = tly_check_text(t, "note", in->note)) != 0)
 		return (rv);
+	if (in->person != NULL && strcmp(in->person, t->me) == 0)
+		return (tly_seterr(t, TALLY_EINVAL,
+		    "a conversation is with someone else, not with me"));
 	if (in->follow_up != 0 && in->follow_up < in->at)
 		return (tly_seterr(t, TALLY_EINVAL,
 		    "the follow-up is before the conversation"));
@@ -123,9 +126,10 @@ tally_interaction_done(tally *t, const char *id)
 	sqlite3_stmt *st;
 	int           rv;
 
-	st = tly_stmt(t, "UPDATE interaction SET follow_up_done = ?2,"
-	                 " updated = ?2 WHERE id = ?1"
-	                 " AND follow_up IS NOT NULL");
+	/* Closing it again keeps the first date. */
+	st = tly_stmt(t, "UPDATE interaction SET follow_up_done ="
+	                 " coalesce(follow_up_done, ?2), updated = ?2"
+	                 " WHERE id = ?1 AND follow_up IS NOT NULL");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	tly_bind_text(st, 1, id);

@@ -100,13 +100,27 @@ tally_person_in_init(tally_person_in *in)
 	in->closeness = TALLY_UNSET;
 }
 
+/* Checks a field shown on one line: text without line breaks or tabs. */
+static int
+check_line(tally *t, const char *field, const char *s)
+{
+	int rv;
+
+	if ((rv = tly_check_text(t, field, s)) != 0)
+		return (rv);
+	if (s != NULL && strpbrk(s, "\t\r\n") != NULL)
+		return (tly_seterr(
+		    t, TALLY_EINVAL, "%s must be on one line", field));
+	return (0);
+}
+
 static int
 check_strs(tally *t, const char *field, tally_strs s)
 {
 	int rv;
 
 	for (size_t i = 0; i < s.n; i++) {
-		if ((rv = tly_check_text(t, field, s.v[i])) != 0)
+		if ((rv = check_line(t, field, s.v[i])) != 0)
 			return (rv);
 		if (strlen(s.v[i]) > 320)
 			return (tly_seterr(t, TALLY_EINVAL,
@@ -121,20 +135,23 @@ check_in(tally *t, const char *id, const tally_person_in *in)
 	static const struct {
 		const char *name;
 		size_t      off;
+		int         line; /* shown on one line */
 	} fields[] = {
-		{ "name", offsetof(tally_person_in, name) },
-		{ "organisation", offsetof(tally_person_in, org) },
-		{ "title", offsetof(tally_person_in, title) },
-		{ "url", offsetof(tally_person_in, url) },
-		{ "how-met", offsetof(tally_person_in, how_met) },
-		{ "note", offsetof(tally_person_in, note) },
+		{ "name", offsetof(tally_person_in, name), 1 },
+		{ "organisation", offsetof(tally_person_in, org), 1 },
+		{ "title", offsetof(tally_person_in, title), 1 },
+		{ "url", offsetof(tally_person_in, url), 1 },
+		{ "how-met", offsetof(tally_person_in, how_met), 0 },
+		{ "note", offsetof(tally_person_in, note), 0 },
 	};
 	int rv;
 
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		const char *s =
 		    *(const char *const *) ((const char *) in + fields[i].off);
-		if ((rv = tly_check_text(t, fields[i].name, s)) != 0)
+		if ((rv = fields[i].line
+		            ? check_line(t, fields[i].name, s)
+		            : tly_check_text(t, fields[i].name, s)) != 0)
 			return (rv);
 	}
 	if (in->name != NULL && in->name[strspn(in->name, " \t")] == '\0')
@@ -143,6 +160,10 @@ check_in(tally *t, const char *id, const tally_person_in *in)
 	    (in->closeness < 0 || in->closeness > 5))
 		return (tly_seterr(t, TALLY_EINVAL,
 		    "closeness %d is out of range (0-5)", in->closeness));
+	if ((rv = check_strs(t, "email", in->add_emails)) != 0 ||
+	    (rv = check_strs(t, "phone", in->add_phones)) != 0 ||
+	    (rv = check_strs(t, "tag", in->add_tags)) != 0)
+		return (rv);
 	for (size_t i = 0; i < in->add_emails.n; i++) {
 		const char *e  = in->add_emails.v[i];
 		const char *at = strchr(e, '@');
@@ -155,10 +176,6 @@ check_in(tally *t, const char *id, const tally_person_in *in)
 		if (strpbrk(in->add_phones.v[i], "0123456789") == NULL)
 			return (tly_seterr(t, TALLY_EINVAL,
 			    "'%s' is not a phone number", in->add_phones.v[i]));
-	if ((rv = check_strs(t, "email", in->add_emails)) != 0 ||
-	    (rv = check_strs(t, "phone", in->add_phones)) != 0 ||
-	    (rv = check_strs(t, "tag", in->add_tags)) != 0)
-		return (rv);
 	if (in->referred_by != NULL && *in->referred_by != '\0') {
 		sqlite3_stmt *st;
 		int           found;

@@ -158,6 +158,13 @@ tly_check_text(tally *t, const char *field, const char *s)
 	if (!tly_utf8_valid(s, n))
 		return (tly_seterr(t, TALLY_EINVAL,
 		    "%s is not valid UTF-8", field));
+	for (const char *p = s; *p != '\0'; p++)
+		if (((unsigned char) *p < 0x20 && *p != '\t' && *p != '\n' &&
+		        *p != '\r') ||
+		    *p == 0x7f)
+			return (tly_seterr(t, TALLY_EINVAL,
+			    "%s contains a control character (0x%02x)", field,
+			    (unsigned) (unsigned char) *p));
 	return (0);
 }
 
@@ -474,6 +481,9 @@ tally_init(tally *t, const char *name)
 		name = "me";
 	if ((rv = tly_check_text(t, "name", name)) != 0)
 		return (rv);
+	if (strpbrk(name, "\t\r\n") != NULL)
+		return (tly_seterr(t, TALLY_EINVAL,
+		    "name must be on one line"));
 	if ((key = tly_casefold(name)) == NULL)
 		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
 	st = tly_stmt(t,

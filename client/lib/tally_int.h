@@ -52,7 +52,8 @@ const char *tly_col_text(sqlite3_stmt *st, int i);
 int tly_step_done(tally *t, sqlite3_stmt *st, const char *what);
 
 /* Checks a user-supplied text field: valid UTF-8, at most
- * TALLY_MAX_TEXT bytes; message names field. */
+ * TALLY_MAX_TEXT bytes, no control characters but tab and newline;
+ * message names field. */
 int tly_check_text(tally *t, const char *field, const char *s);
 
 /* Transactions on the handle's connection. */

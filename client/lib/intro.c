@@ -195,7 +195,7 @@ tally_reference_list(tally *t, tally_reference_fn fn, void *arg)
 	    " (SELECT max(at) FROM reference_use u WHERE u.reference = r.id),"
 	    " r.created, r.updated"
 	    " FROM reference r JOIN person p ON p.id = r.person"
-	    " ORDER BY 5, 6, p.name_key");
+	    " ORDER BY 5, 6, p.name_key, r.id");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -14,7 +14,7 @@ tally_search(tally *t, const char *query, int limit, tally_hit_fn fn,
 	tally_hit     h;
 	int           rc, rv = 0;
 
-	if (query == NULL || *query == '\0')
+	if (query == NULL || query[strspn(query, " \t\r\n\f\v")] == '\0')
 		return (tly_seterr(t, TALLY_EINVAL, "empty search"));
 	if ((rv = tly_check_text(t, "search", query)) != 0)
 		return (rv);
@@ -22,7 +22,7 @@ tally_search(tally *t, const char *query, int limit, tally_hit_fn fn,
 		limit = 50;
 	st = tly_stmt(t,
 	    "SELECT * FROM ("
-	    " SELECT 'person' AS kind, p.id, p.id, p.name,"
+	    " SELECT 'person' AS kind, p.id AS id, p.id, p.name,"
 	    "  snippet(person_fts, -1, '[', ']', '...', 12) AS snip,"
 	    "  person_fts.rank AS rank"
 	    "  FROM person_fts JOIN person p ON p.rid = person_fts.rowid"
@@ -41,7 +41,7 @@ tally_search(tally *t, const char *query, int limit, tally_hit_fn fn,
 	    "  FROM favor_fts JOIN favor f ON f.rid = favor_fts.rowid"
 	    "  JOIN person p ON p.id = f.person"
 	    "  WHERE favor_fts MATCH ?1"
-	    ") ORDER BY rank LIMIT ?2");
+	    ") ORDER BY rank, kind, id LIMIT ?2");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	tly_bind_text(st, 1, query);
@@ -58,7 +58,7 @@ tally_search(tally *t, const char *query, int limit, tally_hit_fn fn,
 	if (rv == 0 && rc != SQLITE_DONE) {
 		if ((sqlite3_errcode(t->db) & 0xff) == SQLITE_ERROR)
 			rv = tly_seterr(t, TALLY_EINVAL,
-			    "bad search '%s': %s", query,
+			    "bad search '%.60s': %s", query,
 			    sqlite3_errmsg(t->db));
 		else
 			rv = tly_dberr(t, "searching");
@@ -92,7 +92,9 @@ tally_graph_dot(tally *t, FILE *out)
 	/* Only people in some relation appear: a graph of 100k isolated
 	 * nodes helps no one. */
 	st = tly_stmt(t,
-	    "SELECT 'n', id, name, is_me, NULL FROM person p WHERE is_me"
+	    "SELECT * FROM ("
+	    " SELECT 'n' AS type, id AS a, name AS b, is_me, NULL"
+	    " FROM person p WHERE is_me"
 	    " OR referred_by IS NOT NULL"
 	    " OR EXISTS (SELECT 1 FROM person q WHERE q.referred_by = p.id)"
 	    " OR EXISTS (SELECT 1 FROM favor f WHERE f.person = p.id)"
@@ -106,7 +108,8 @@ tally_graph_dot(tally *t, FILE *out)
 	    "  CASE dir WHEN 1 THEN f.person ELSE m.id END, sum(weight),"
 	    "  group_concat(DISTINCT kind)"
 	    " FROM favor f JOIN person m ON m.is_me WHERE f.status = 'done'"
-	    " GROUP BY f.person, f.dir");
+	    " GROUP BY f.person, f.dir"
+	    ") ORDER BY type <> 'n', type, a, b");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	fputs("digraph tally {\n\trankdir=LR;\n"

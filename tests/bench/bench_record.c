@@ -10,7 +10,8 @@
  * crypto_sign_detached() or crypto_sign_verify_detached() per signature
  * over the same signed bytes.  Each rate is the median of RUNS runs, the
  * record and bare runs interleaved; "cost" is bare rate / record rate (the
- * budget is 1.5).  Timings are not tests: ctest never runs this.
+ * budget is 1.5).  With $TALLY_BENCH_JSON set, the figures also go to that
+ * file (tests/bench/run.sh).  Timings are not tests: ctest never runs this.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,14 @@ rate(void (*fn)(void), int ops)
 	return (dt > 0 ? ops / dt : 0);
 }
 
+typedef struct figure {
+	const char *name;
+	double      record, bare;
+} figure;
+
+static figure figs[3];
+static int    nfigs;
+
 static int
 row(const char *name, void (*rec_fn)(void), void (*bare_fn)(void),
     int runs, int ops)
@@ -189,7 +198,29 @@ row(const char *name, void (*rec_fn)(void), void (*bare_fn)(void),
 	cost = mr > 0 ? mb / mr : 0;
 	printf("%-22s %12.0f %12.0f %8.3f   %s\n", name, mr, mb, cost,
 	    cost < BUDGET ? "ok" : "OVER BUDGET");
+	figs[nfigs++] = (figure) { name, mr, mb };
 	return (cost < BUDGET);
+}
+
+/* The figures as JSON, in tests/bench/run.sh's shape ("limit" is the
+ * bare rate). */
+static int
+write_json(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		perror(path);
+		return (1);
+	}
+	fprintf(f, "{\"bench\":\"record\",\"figures\":[");
+	for (int i = 0; i < nfigs; i++)
+		fprintf(f,
+		    "%s{\"name\":\"%s\",\"unit\":\"ops/s\",\"median\":%.3f,"
+		    "\"limit\":%.3f}",
+		    i ? "," : "", figs[i].name, figs[i].record, figs[i].bare);
+	fprintf(f, "]}\n");
+	return (fclose(f) != 0);
 }
 
 int
@@ -221,6 +252,9 @@ main(int argc, char **argv)
 	    ops / 2 > 0 ? ops / 2 : 1);
 	printf("\ncost = bare rate / record rate; budget %.1f: %s\n", BUDGET,
 	    ok ? "within" : "EXCEEDED");
+	if (getenv("TALLY_BENCH_JSON") != NULL &&
+	    write_json(getenv("TALLY_BENCH_JSON")) != 0)
+		return (1);
 	tly_buf_free(&one);
 	tly_buf_free(&two);
 	tly_ident_free(giver);

@@ -55,8 +55,7 @@ value_ok(const char *v, size_t n)
 		unsigned char c = (unsigned char) v[i];
 		if (c < 0x20 || c == 0x7f)
 			return (0);
-		if (c == 0xc2 && i + 1 < n &&
-		    (unsigned char) v[i + 1] <= 0x9f)
+		if (c == 0xc2 && i + 1 < n && (unsigned char) v[i + 1] <= 0x9f)
 			return (0);
 	}
 	return (1);
@@ -120,19 +119,18 @@ tly_armor_encode(tly_buf *out, const char *label, const tly_armor_hdr *h,
 /* The next line of text[*pos..n): sets *lp, *ll (trailing blanks cut) and
  * moves *pos past its LF.  Returns 0 at the end of the text. */
 static int
-next_line(const char *text, size_t n, size_t *pos, const char **lp,
-    size_t *ll)
+next_line(const char *text, size_t n, size_t *pos, const char **lp, size_t *ll)
 {
 	size_t      s = *pos, e;
 	const char *nl;
 
 	if (s >= n)
 		return (0);
-	nl = memchr(text + s, '\n', n - s);
-	e  = nl ? (size_t) (nl - text) : n;
+	nl   = memchr(text + s, '\n', n - s);
+	e    = nl ? (size_t) (nl - text) : n;
 	*pos = nl ? e + 1 : n;
-	while (e > s && (text[e - 1] == '\r' || text[e - 1] == ' ' ||
-	                    text[e - 1] == '\t'))
+	while (e > s &&
+	    (text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t'))
 		e--;
 	*lp = text + s;
 	*ll = e - s;
@@ -206,7 +204,8 @@ tly_armor_decode(unsigned char *out, size_t cap, size_t *outlen,
 		if (ll == 0)
 			break;
 		if (++nh > TLY_ARMOR_HEADERS_MAX || !header_ok(lp, ll))
-			return (fail(why, TLY_WHY_ARMOR_HEADER, TALLY_EFORMAT));
+			return (
+			    fail(why, TLY_WHY_ARMOR_HEADER, TALLY_EFORMAT));
 	}
 	/* Body lines up to the END line. */
 	for (;;) {

@@ -20,11 +20,11 @@
 
 #include "tly_buf.h"
 
-#define TLY_ARMOR_COLUMNS     64  /* base64 characters in a full line */
-#define TLY_ARMOR_HEADERS_MAX 16  /* header lines in one block */
-#define TLY_ARMOR_HEADER_MAX  256 /* bytes in one header line */
-#define TLY_ARMOR_KEY_MAX     32  /* bytes in a header key */
-#define TLY_ARMOR_LABEL_MAX   32  /* bytes in a label ("TALLY RECORD") */
+#define TLY_ARMOR_COLUMNS 64     /* base64 characters in a full line */
+#define TLY_ARMOR_HEADERS_MAX 16 /* header lines in one block */
+#define TLY_ARMOR_HEADER_MAX 256 /* bytes in one header line */
+#define TLY_ARMOR_KEY_MAX 32     /* bytes in a header key */
+#define TLY_ARMOR_LABEL_MAX 32   /* bytes in a label ("TALLY RECORD") */
 
 typedef struct tly_armor_hdr {
 	const char *key;   /* [A-Za-z0-9-], 1..TLY_ARMOR_KEY_MAX bytes */

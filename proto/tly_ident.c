@@ -23,9 +23,9 @@ _Static_assert(TLY_SEED_BYTES == crypto_sign_SEEDBYTES, "seed size");
 _Static_assert(TLY_SIG_BYTES == crypto_sign_BYTES, "sig size");
 _Static_assert(TLY_X25519_BYTES == crypto_scalarmult_BYTES, "x25519 size");
 
-#define KEY_CHARS   52 /* TLY_B32_LEN(32) */
+#define KEY_CHARS 52 /* TLY_B32_LEN(32) */
 #define CHECK_CHARS 6
-#define PREFIX_LEN  4
+#define PREFIX_LEN 4
 
 _Static_assert(TLY_B32_LEN(TLY_PK_BYTES) == KEY_CHARS, "key chars");
 _Static_assert(PREFIX_LEN + KEY_CHARS + CHECK_CHARS == TLY_TALLYID_LEN,
@@ -190,7 +190,8 @@ tly_tallyid_encode(char *out, const unsigned char *pk)
 	memcpy(out, TLY_TALLYID_PREFIX, PREFIX_LEN);
 	tly_b32_encode(out + PREFIX_LEN, pk, TLY_PK_BYTES);
 	for (size_t i = 0; i < KEY_CHARS; i++)
-		chk = polymod_step(chk, (unsigned) b32_val(out[PREFIX_LEN + i]));
+		chk =
+		    polymod_step(chk, (unsigned) b32_val(out[PREFIX_LEN + i]));
 	for (size_t i = 0; i < CHECK_CHARS; i++)
 		chk = polymod_step(chk, 0);
 	chk ^= BECH32M_CONST;
@@ -263,8 +264,8 @@ tly_fingerprint(char *out, const unsigned char *pk)
 
 	/* The domain string is hashed with its NUL. */
 	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, (const unsigned char *) fpr_domain,
-	    sizeof fpr_domain);
+	crypto_generichash_update(
+	    &st, (const unsigned char *) fpr_domain, sizeof fpr_domain);
 	crypto_generichash_update(&st, pk, TLY_PK_BYTES);
 	crypto_generichash_final(&st, h, sizeof h);
 	tly_hex_encode(out, h, TLY_FPR_LEN / 2);
@@ -276,15 +277,15 @@ tly_safety_code(char *out, const unsigned char *a, const unsigned char *b)
 	crypto_generichash_state st;
 	unsigned char            h[64];
 	const unsigned char     *lo = a, *hi = b;
-	size_t                   o  = 0;
+	size_t                   o = 0;
 
 	if (memcmp(a, b, TLY_PK_BYTES) > 0) {
 		lo = b;
 		hi = a;
 	}
 	crypto_generichash_init(&st, NULL, 0, sizeof h);
-	crypto_generichash_update(&st, (const unsigned char *) safety_domain,
-	    sizeof safety_domain);
+	crypto_generichash_update(
+	    &st, (const unsigned char *) safety_domain, sizeof safety_domain);
 	crypto_generichash_update(&st, lo, TLY_PK_BYTES);
 	crypto_generichash_update(&st, hi, TLY_PK_BYTES);
 	crypto_generichash_final(&st, h, sizeof h);

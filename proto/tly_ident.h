@@ -12,15 +12,16 @@
 
 #include <stddef.h>
 
-#define TLY_PK_BYTES      32 /* Ed25519 public key */
-#define TLY_SEED_BYTES    32 /* the secret seed the whole identity derives from */
-#define TLY_SIG_BYTES     64 /* Ed25519 detached signature */
-#define TLY_X25519_BYTES  32 /* X25519 public or secret key */
+#define TLY_PK_BYTES 32   /* Ed25519 public key */
+#define TLY_SEED_BYTES 32 /* the secret seed the whole identity derives from \
+	                   */
+#define TLY_SIG_BYTES 64  /* Ed25519 detached signature */
+#define TLY_X25519_BYTES 32 /* X25519 public or secret key */
 #define TLY_TALLYID_PREFIX "tly1"
-#define TLY_TALLYID_LEN   62 /* "tly1" + 52 key + 6 checksum characters */
-#define TLY_TALLYID_MAX   256 /* longest text tly_tallyid_parse() reads */
-#define TLY_FPR_LEN       16 /* hex characters of a fingerprint */
-#define TLY_SAFETY_LEN    35 /* "ddddd ddddd ddddd ddddd ddddd ddddd" */
+#define TLY_TALLYID_LEN 62     /* "tly1" + 52 key + 6 checksum characters */
+#define TLY_TALLYID_MAX 256    /* longest text tly_tallyid_parse() reads */
+#define TLY_FPR_LEN 16         /* hex characters of a fingerprint */
+#define TLY_SAFETY_LEN 35      /* "ddddd ddddd ddddd ddddd ddddd ddddd" */
 #define TLY_SAFETY_ROUNDS 4096 /* BLAKE2b-512 calls per safety code */
 
 typedef struct tly_ident tly_ident;

@@ -30,23 +30,23 @@
 #include "tly_err.h"
 #include "tly_keyfile.h"
 
-#define OFF_MAGIC   0
+#define OFF_MAGIC 0
 #define OFF_VERSION 8
-#define OFF_PROT    9
-#define OFF_OPS     10
-#define OFF_MEM     14
-#define OFF_SALT    22
-#define OFF_PK      38
-#define OFF_NONCE   70
-#define OFF_SEALED  94
-#define SEALED_LEN  (TLY_SEED_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define OFF_PROT 9
+#define OFF_OPS 10
+#define OFF_MEM 14
+#define OFF_SALT 22
+#define OFF_PK 38
+#define OFF_NONCE 70
+#define OFF_SEALED 94
+#define SEALED_LEN (TLY_SEED_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 
 static const char magic[8] = { 'T', 'A', 'L', 'L', 'Y', 'K', 'E', 'Y' };
 
 _Static_assert(OFF_SEALED + SEALED_LEN == TLY_KEYFILE_BYTES, "key file size");
 _Static_assert(OFF_NONCE - OFF_PK == TLY_PK_BYTES, "pk");
-_Static_assert(OFF_SEALED - OFF_NONCE ==
-        crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+_Static_assert(
+    OFF_SEALED - OFF_NONCE == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
     "nonce");
 _Static_assert(OFF_PK - OFF_SALT == crypto_pwhash_SALTBYTES, "salt");
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == 32, "key");
@@ -79,7 +79,8 @@ derive(unsigned char *k, const char *pass, size_t passlen,
     const unsigned char *hdr)
 {
 	if (crypto_pwhash(k, 32, pass, passlen, hdr + OFF_SALT,
-	        tly_get_u32(hdr + OFF_OPS), (size_t) tly_get_u64(hdr + OFF_MEM),
+	        tly_get_u32(hdr + OFF_OPS),
+	        (size_t) tly_get_u64(hdr + OFF_MEM),
 	        crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		sodium_memzero(k, 32);
 		return (TALLY_ENOMEM);
@@ -109,8 +110,8 @@ tly_keyfile_seal(unsigned char *out, const tly_ident *id, const char *pass,
 	memcpy(out + OFF_MAGIC, magic, sizeof magic);
 	out[OFF_VERSION] = TLY_KEYFILE_VERSION;
 	memcpy(out + OFF_PK, tly_ident_pk(id), TLY_PK_BYTES);
-	randombytes_buf(out + OFF_NONCE,
-	    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	randombytes_buf(
+	    out + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	if (pass == NULL) {
 		out[OFF_PROT] = TLY_KEYFILE_NOPASS;
 		memset(k, 0, sizeof k);
@@ -125,8 +126,8 @@ tly_keyfile_seal(unsigned char *out, const tly_ident *id, const char *pass,
 		}
 	}
 	tly_ident_seed(id, seed);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + OFF_SEALED, NULL, seed,
-	    sizeof seed, out, OFF_SEALED, NULL, out + OFF_NONCE, k);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + OFF_SEALED, NULL,
+	    seed, sizeof seed, out, OFF_SEALED, NULL, out + OFF_NONCE, k);
 	sodium_memzero(seed, sizeof seed);
 	sodium_memzero(k, sizeof k);
 	return (0);
@@ -151,7 +152,8 @@ tly_keyfile_peek(
 			return (TALLY_EFORMAT);
 		break;
 	case TLY_KEYFILE_ARGON2ID:
-		if (!kdf_ok(tly_get_u32(f + OFF_OPS), tly_get_u64(f + OFF_MEM)))
+		if (!kdf_ok(
+		        tly_get_u32(f + OFF_OPS), tly_get_u64(f + OFF_MEM)))
 			return (TALLY_EFORMAT);
 		break;
 	default:
@@ -234,17 +236,19 @@ tly_keyfile_save(
 			return (TALLY_ENOMEM);
 		memcpy(tmp, path, plen);
 		memcpy(tmp + plen, ".XXXXXX", 8);
-		fd = mkstemp(tmp); /* mode 0600 */
+		fd     = mkstemp(tmp); /* mode 0600 */
 		target = tmp;
 	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+		fd =
+		    open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 		target = path;
 	}
 	if (fd < 0) {
 		rv = errno == EEXIST ? TALLY_EEXIST : TALLY_EIO;
 		if (cause != NULL)
-			*cause = rv == TALLY_EEXIST ? "key file already exists"
-			                            : "cannot create the key file";
+			*cause = rv == TALLY_EEXIST
+			    ? "key file already exists"
+			    : "cannot create the key file";
 		free(tmp);
 		return (rv);
 	}

@@ -16,9 +16,9 @@
 
 #include "tly_ident.h"
 
-#define TLY_KEYFILE_BYTES   142
+#define TLY_KEYFILE_BYTES 142
 #define TLY_KEYFILE_VERSION 1
-#define TLY_KEYFILE_NOPASS  0 /* protection byte: no passphrase */
+#define TLY_KEYFILE_NOPASS 0   /* protection byte: no passphrase */
 #define TLY_KEYFILE_ARGON2ID 1 /* protection byte: Argon2id passphrase */
 
 /* Argon2id cost.  0 for either means libsodium's INTERACTIVE value. */
@@ -35,8 +35,8 @@ typedef struct tly_kdf {
  * writes the no-passphrase variant; otherwise pass[0..passlen) must not
  * be empty.  kdf NULL means INTERACTIVE.  TALLY_EINVAL (empty passphrase,
  * parameters out of range), TALLY_ENOMEM (Argon2id could not allocate). */
-int tly_keyfile_seal(unsigned char *out, const tly_ident *id,
-    const char *pass, size_t passlen, const tly_kdf *kdf);
+int tly_keyfile_seal(unsigned char *out, const tly_ident *id, const char *pass,
+    size_t passlen, const tly_kdf *kdf);
 
 /* Opens a key file image f[0..n).  On success *idp is yours to
  * tly_ident_free().  pass is ignored for the no-passphrase variant.
@@ -50,15 +50,15 @@ int tly_keyfile_open(tly_ident **idp, const unsigned char *f, size_t n,
 /* Reads the header only: the public key (TLY_PK_BYTES, may be NULL) and
  * whether a passphrase is needed (*has_pass, may be NULL), without
  * opening anything.  Same format errors as tly_keyfile_open(). */
-int tly_keyfile_peek(unsigned char *pk, int *has_pass, const unsigned char *f,
-    size_t n);
+int tly_keyfile_peek(
+    unsigned char *pk, int *has_pass, const unsigned char *f, size_t n);
 
 /* Writes a key file image to path, created with mode 0600 (O_EXCL unless
  * replace is set; a replacement goes through a temporary file and
  * rename).  TALLY_EEXIST, TALLY_EIO; *cause (may be NULL) gets a static
  * explanation. */
-int tly_keyfile_save(const char *path, const unsigned char *f, int replace,
-    const char **cause);
+int tly_keyfile_save(
+    const char *path, const unsigned char *f, int replace, const char **cause);
 
 /* Reads a key file image from path into f (TLY_KEYFILE_BYTES).  Refuses a
  * file that group or others may read or write (TALLY_EPERM), that is not

@@ -43,7 +43,7 @@
 #include "tly_record.h"
 #include "tly_util.h"
 
-#define HDR_LEN   27 /* bytes before the parties */
+#define HDR_LEN 27 /* bytes before the parties */
 #define PARTY_LEN (1 + TLY_PK_BYTES)
 #define SIG_ENTRY (TLY_PK_BYTES + TLY_SIG_BYTES)
 #define DOMAIN_LEN (sizeof TLY_REC_DOMAIN) /* with its NUL */
@@ -60,7 +60,7 @@ static const int kind_roles[][TLY_REC_MAX_PARTIES + 1] = {
 	[TLY_REC_REFERRAL]     = { TLY_ROLE_REFERRER, TLY_ROLE_REFERRED, 0 },
 	[TLY_REC_REFERENCE]    = { TLY_ROLE_REFEREE, TLY_ROLE_CANDIDATE, 0 },
 	[TLY_REC_INTRODUCTION] = { TLY_ROLE_INTRODUCER, TLY_ROLE_INTRODUCED,
-		TLY_ROLE_INTRODUCED, 0 },
+	    TLY_ROLE_INTRODUCED, 0 },
 	[TLY_REC_REVOCATION]   = { TLY_ROLE_REVOKER, 0 },
 };
 
@@ -90,13 +90,13 @@ fail(int *why, int w, int rv)
 
 /* -- Names ------------------------------------------------------------ */
 
-static const char *const kind_names[] = { NULL, "favor", "referral",
-	"reference", "introduction", "revocation" };
-static const char *const role_names[] = { NULL, "giver", "receiver",
-	"referrer", "referred", "referee", "candidate", "introducer",
-	"introduced", "revoker" };
-static const char *const favor_names[] = { NULL, "introduction",
-	"reference", "referral", "advice", "resume", "info", "other" };
+static const char *const kind_names[]   = { NULL, "favor", "referral",
+	  "reference", "introduction", "revocation" };
+static const char *const role_names[]   = { NULL, "giver", "receiver",
+	  "referrer", "referred", "referee", "candidate", "introducer",
+	  "introduced", "revoker" };
+static const char *const favor_names[]  = { NULL, "introduction", "reference",
+	 "referral", "advice", "resume", "info", "other" };
 static const char *const action_names[] = { NULL, "decline", "revoke" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -177,7 +177,7 @@ date_ok(int y, int m, int d)
 int
 tly_date_parse(tly_date *d, const char *s)
 {
-	int v[3] = { 0, 0, 0 };
+	int              v[3]     = { 0, 0, 0 };
 	static const int width[3] = { 4, 2, 2 };
 	size_t           o        = 0;
 
@@ -254,8 +254,8 @@ need(const reader *rd, size_t k)
 
 /* Reads a length-prefixed text field into dst (max bytes + NUL). */
 static int
-read_text(reader *rd, char *dst, size_t max, int required, int multiline,
-    int *why)
+read_text(
+    reader *rd, char *dst, size_t max, int required, int multiline, int *why)
 {
 	size_t len;
 	int    w;
@@ -334,7 +334,8 @@ tly_record_decode(tly_record *r, const unsigned char *p, size_t n, int *why)
 		memcpy(r->parties[i].pk, p + rd.o + 1, TLY_PK_BYTES);
 		rd.o += PARTY_LEN;
 		if (r->parties[i].role != kind_roles[r->kind][i])
-			return (fail(why, TLY_WHY_KIND_MISMATCH, TALLY_EFORMAT));
+			return (
+			    fail(why, TLY_WHY_KIND_MISMATCH, TALLY_EFORMAT));
 	}
 	for (size_t i = 0; i < np; i++)
 		for (size_t j = i + 1; j < np; j++)
@@ -456,7 +457,8 @@ write_record(tly_buf *b, const tly_record *r, int *why)
 		return (fail(why, TLY_WHY_TIME, TALLY_EFORMAT));
 	for (size_t i = 0; i < r->nparties; i++)
 		if (r->parties[i].role < 0 || r->parties[i].role > 255)
-			return (fail(why, TLY_WHY_KIND_MISMATCH, TALLY_EFORMAT));
+			return (
+			    fail(why, TLY_WHY_KIND_MISMATCH, TALLY_EFORMAT));
 	if ((rv = tly_buf_u8(b, (uint8_t) r->version)) != 0 ||
 	    (rv = tly_buf_u8(b, (uint8_t) r->kind)) != 0 ||
 	    (rv = tly_buf_append(b, r->nonce, TLY_REC_NONCE_BYTES)) != 0 ||
@@ -599,8 +601,8 @@ tly_signed_sign(tly_signed *s, const tly_ident *id, int *why)
 }
 
 int
-tly_signed_add(tly_signed *s, const unsigned char *pk,
-    const unsigned char *sig, int *why)
+tly_signed_add(
+    tly_signed *s, const unsigned char *pk, const unsigned char *sig, int *why)
 {
 	int i;
 
@@ -626,12 +628,13 @@ tly_signed_merge(tly_signed *dst, const tly_signed *src, int *why)
 	/* Check all first, so that a conflict changes nothing. */
 	for (size_t i = 0; i < src->rec.nparties; i++)
 		if (src->has_sig[i] && dst->has_sig[i] &&
-		    sodium_memcmp(dst->sig[i], src->sig[i], TLY_SIG_BYTES) != 0)
+		    sodium_memcmp(dst->sig[i], src->sig[i], TLY_SIG_BYTES) !=
+		        0)
 			return (fail(why, TLY_WHY_DUP_SIG, TALLY_EEXIST));
 	for (size_t i = 0; i < src->rec.nparties; i++)
 		if (src->has_sig[i] &&
-		    (rv = tly_signed_add(dst, src->rec.parties[i].pk,
-		         src->sig[i], why)) != 0)
+		    (rv = tly_signed_add(
+		         dst, src->rec.parties[i].pk, src->sig[i], why)) != 0)
 			return (rv);
 	return (0);
 }
@@ -653,8 +656,8 @@ tly_signed_verify(const tly_signed *s, tly_verify *v, int *why)
 		}
 		if (mlen == 0)
 			mlen = signed_msg(m, s);
-		if (crypto_sign_verify_detached(s->sig[i], m, mlen,
-		        s->rec.parties[i].pk) == 0) {
+		if (crypto_sign_verify_detached(
+		        s->sig[i], m, mlen, s->rec.parties[i].pk) == 0) {
 			res.state[i] = TLY_SIG_VALID;
 			res.nvalid++;
 		} else {
@@ -662,8 +665,8 @@ tly_signed_verify(const tly_signed *s, tly_verify *v, int *why)
 			bad          = 1;
 		}
 	}
-	res.complete = s->rec.nparties > 0 &&
-	    (size_t) res.nvalid == s->rec.nparties;
+	res.complete =
+	    s->rec.nparties > 0 && (size_t) res.nvalid == s->rec.nparties;
 	if (v != NULL)
 		*v = res;
 	if (why != NULL)
@@ -689,8 +692,8 @@ tly_signed_encode(tly_buf *out, const tly_signed *s)
 	for (size_t i = 0; i < s->rec.nparties; i++) {
 		if (!s->has_sig[i])
 			continue;
-		if ((rv = tly_buf_append(out, s->rec.parties[i].pk,
-		         TLY_PK_BYTES)) != 0 ||
+		if ((rv = tly_buf_append(
+		         out, s->rec.parties[i].pk, TLY_PK_BYTES)) != 0 ||
 		    (rv = tly_buf_append(out, s->sig[i], TLY_SIG_BYTES)) != 0)
 			return (rv);
 	}
@@ -738,8 +741,8 @@ tly_signed_decode(tly_signed *s, const unsigned char *p, size_t n, int *why)
 			goto fail;
 		}
 		if (i <= prev) {
-			rv = fail(why, i == prev ? TLY_WHY_DUP_SIG
-			                         : TLY_WHY_SIG_ORDER,
+			rv = fail(why,
+			    i == prev ? TLY_WHY_DUP_SIG : TLY_WHY_SIG_ORDER,
 			    TALLY_EFORMAT);
 			goto fail;
 		}
@@ -812,8 +815,7 @@ tly_signed_parse(tly_signed *s, const unsigned char *p, size_t n, int *why)
 /* -- Revocations ------------------------------------------------------ */
 
 int
-tly_revocation_check(
-    const tly_record *rev, const tly_signed *target, int *why)
+tly_revocation_check(const tly_record *rev, const tly_signed *target, int *why)
 {
 	if (why != NULL)
 		*why = TLY_WHY_NONE;

@@ -24,19 +24,20 @@
 #include "tly_buf.h"
 #include "tly_ident.h"
 
-#define TLY_REC_VERSION     1
-#define TLY_REC_DOMAIN      "tally record v1" /* hashed with its NUL */
-#define TLY_REC_ID_BYTES    32
+#define TLY_REC_VERSION 1
+#define TLY_REC_DOMAIN "tally record v1" /* hashed with its NUL */
+#define TLY_REC_ID_BYTES 32
 #define TLY_REC_NONCE_BYTES 16
 #define TLY_REC_MAX_PARTIES 3
-#define TLY_REC_TEXT_MAX    1024 /* description or reason, bytes */
-#define TLY_REC_NAME_MAX    200  /* referral "to", reference "for", bytes */
-#define TLY_REC_MAX         1536 /* longest canonical record, bytes */
-#define TLY_REC_TIME_MAX    253402300799LL /* 9999-12-31T23:59:59Z */
-#define TLY_SIGNED_VERSION  1
-#define TLY_SIGNED_MAX \
-	(4 + TLY_REC_MAX + TLY_REC_MAX_PARTIES * (TLY_PK_BYTES + TLY_SIG_BYTES))
-#define TLY_ARMOR_RECORD    "TALLY RECORD" /* the armor label */
+#define TLY_REC_TEXT_MAX 1024 /* description or reason, bytes */
+#define TLY_REC_NAME_MAX 200  /* referral "to", reference "for", bytes */
+#define TLY_REC_MAX 1536      /* longest canonical record, bytes */
+#define TLY_REC_TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+#define TLY_SIGNED_VERSION 1
+#define TLY_SIGNED_MAX     \
+	(4 + TLY_REC_MAX + \
+	    TLY_REC_MAX_PARTIES * (TLY_PK_BYTES + TLY_SIG_BYTES))
+#define TLY_ARMOR_RECORD "TALLY RECORD" /* the armor label */
 
 /* Record kinds (the kind byte). */
 enum tly_rec_kind {
@@ -89,20 +90,21 @@ typedef struct tly_date {
 } tly_date;
 
 typedef struct tly_record {
-	int           version; /* TLY_REC_VERSION */
-	int           kind;    /* TLY_REC_* */
+	int           version;                    /* TLY_REC_VERSION */
+	int           kind;                       /* TLY_REC_* */
 	unsigned char nonce[TLY_REC_NONCE_BYTES]; /* random, makes it unique */
 	int64_t       created;  /* Unix seconds, 0..TLY_REC_TIME_MAX */
 	size_t        nparties; /* 1..TLY_REC_MAX_PARTIES, by kind */
 	tly_party     parties[TLY_REC_MAX_PARTIES]; /* in role order */
 	tly_date      date;       /* when it happened (not revocations) */
 	int           favor_kind; /* TLY_FAVOR_*: favors only */
-	char          name[TLY_REC_NAME_MAX + 1]; /* referral: to whom (1+
-	                    bytes); reference: for what (may be ""); else "" */
-	char          text[TLY_REC_TEXT_MAX + 1]; /* description; a
-	                    revocation's reason */
+	/* Referral: to whom (required); reference: for what (may be "");
+	 * other kinds: "". */
+	char name[TLY_REC_NAME_MAX + 1];
+	/* The description; a revocation's reason.  May be "". */
+	char          text[TLY_REC_TEXT_MAX + 1];
 	unsigned char target[TLY_REC_ID_BYTES]; /* revocation: record id */
-	int           action; /* revocation: TLY_ACTION_* */
+	int           action;                   /* revocation: TLY_ACTION_* */
 } tly_record;
 
 /* Starts a record of kind: zero fields, version, a random nonce, the
@@ -149,10 +151,10 @@ void tly_date_format(char *out, const tly_date *d);
 /* -- Signed records --------------------------------------------------- */
 
 typedef struct tly_signed {
-	tly_record    rec;                    /* decoded, canonical order */
-	unsigned char canon[TLY_REC_MAX];     /* canonical bytes */
+	tly_record    rec;                /* decoded, canonical order */
+	unsigned char canon[TLY_REC_MAX]; /* canonical bytes */
 	size_t        canon_len;
-	unsigned char id[TLY_REC_ID_BYTES];   /* record id */
+	unsigned char id[TLY_REC_ID_BYTES];         /* record id */
 	int           has_sig[TLY_REC_MAX_PARTIES]; /* by party index */
 	unsigned char sig[TLY_REC_MAX_PARTIES][TLY_SIG_BYTES];
 } tly_signed;
@@ -209,8 +211,8 @@ int tly_signed_armor(tly_buf *out, const tly_signed *s);
  * ignored); *end (may be NULL) gets the offset just past its END line,
  * for reading the next one.  Errors as tly_armor_decode() and
  * tly_signed_decode(). */
-int tly_signed_dearmor(tly_signed *s, const char *text, size_t n,
-    size_t *end, int *why);
+int tly_signed_dearmor(
+    tly_signed *s, const char *text, size_t n, size_t *end, int *why);
 /* Decodes p[0..n) as a binary container if its first byte is a control
  * character other than TAB, CR or LF (the version byte), else as armored
  * text (the first record in it). */

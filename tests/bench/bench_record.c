@@ -25,7 +25,7 @@
 #include "tly_record.h"
 
 #define MAX_RUNS 101
-#define BUDGET   1.5
+#define BUDGET 1.5
 
 static double
 now(void)
@@ -88,8 +88,9 @@ setup(void)
 	rec.favor_kind = TLY_FAVOR_RESUME;
 	if (tly_date_parse(&rec.date, "2026-03-14") != 0)
 		die("tly_date_parse");
-	strcpy(rec.text, "Reviewed my r\xc3\xa9sum\xc3\xa9 line by line and "
-	                 "suggested three changes to the summary.");
+	strcpy(rec.text,
+	    "Reviewed my r\xc3\xa9sum\xc3\xa9 line by line and "
+	    "suggested three changes to the summary.");
 	if (tly_signed_init(&s, &rec, NULL) != 0 ||
 	    tly_signed_sign(&s, giver, NULL) != 0 ||
 	    tly_signed_encode(&one, &s) != 0 ||
@@ -182,8 +183,8 @@ static figure figs[3];
 static int    nfigs;
 
 static int
-row(const char *name, void (*rec_fn)(void), void (*bare_fn)(void),
-    int runs, int ops)
+row(const char *name, void (*rec_fn)(void), void (*bare_fn)(void), int runs,
+    int ops)
 {
 	double r[MAX_RUNS], b[MAX_RUNS], mr, mb, cost;
 
@@ -246,8 +247,8 @@ main(int argc, char **argv)
 	printf("%-22s %12s %12s %8s\n", "operation", "record/s", "bare/s",
 	    "cost");
 	ok &= row("sign (1 party)", record_sign, bare_sign, runs, ops);
-	ok &= row("verify (1 signature)", record_verify1, bare_verify1, runs,
-	    ops);
+	ok &= row(
+	    "verify (1 signature)", record_verify1, bare_verify1, runs, ops);
 	ok &= row("verify (2 signatures)", record_verify2, bare_verify2, runs,
 	    ops / 2 > 0 ? ops / 2 : 1);
 	printf("\ncost = bare rate / record rate; budget %.1f: %s\n", BUDGET,

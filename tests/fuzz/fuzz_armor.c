@@ -33,8 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	        (const char *) data, size, &end, &why) == 0) {
 		if (len == 0 || end > size)
 			abort();
-		if (tly_armor_encode(&b, TLY_ARMOR_RECORD, NULL, 0, out, len) !=
-		        0 ||
+		if (tly_armor_encode(
+		        &b, TLY_ARMOR_RECORD, NULL, 0, out, len) != 0 ||
 		    tly_armor_decode(again, sizeof again, &len2,
 		        TLY_ARMOR_RECORD, (const char *) b.p, b.len, NULL,
 		        &why) != 0 ||

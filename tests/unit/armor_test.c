@@ -54,6 +54,7 @@ test_roundtrip(void **state)
 	}
 	/* The layout: 64 columns, header lines, blank line. */
 	armor(&b, 100);
+	/* clang-format off */
 	TT_STREQ((char *) b.p,
 	    "-----BEGIN TALLY RECORD-----\n"
 	    "Kind: favor\n"
@@ -63,6 +64,7 @@ test_roundtrip(void **state)
 	    "MDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5f\n"
 	    "YGFiYw==\n"
 	    "-----END TALLY RECORD-----\n");
+	/* clang-format on */
 	tly_buf_free(&b);
 }
 
@@ -91,10 +93,10 @@ test_tolerated(void **state)
 {
 	static const char *const nls[] = { "\n", "\r\n", "  \n", "\t\r\n",
 		" \t \r\n" };
-	tly_buf       b = TLY_BUF_INIT;
-	unsigned char out[sizeof data];
-	size_t        len, end;
-	int           why;
+	tly_buf                  b     = TLY_BUF_INIT;
+	unsigned char            out[sizeof data];
+	size_t                   len, end;
+	int                      why;
 
 	(void) state;
 	armor(&b, 200);
@@ -115,10 +117,11 @@ test_tolerated(void **state)
 	/* A block of another label before ours is skipped. */
 	{
 		tly_buf c = TLY_BUF_INIT;
-		TT_PASS(tly_armor_encode(&c, "TALLY OTHER", NULL, 0, data, 10));
+		TT_PASS(
+		    tly_armor_encode(&c, "TALLY OTHER", NULL, 0, data, 10));
 		TT_PASS(tly_buf_append(&c, b.p, b.len));
-		TT_PASS(dec(tly_buf_cstr(&c), out, sizeof out, &len, &end,
-		    &why));
+		TT_PASS(
+		    dec(tly_buf_cstr(&c), out, sizeof out, &len, &end, &why));
 		TT_INTEQ(len, 200);
 		tly_buf_free(&c);
 	}
@@ -131,11 +134,12 @@ test_headers_ignored(void **state)
 {
 	static const tly_armor_hdr h1[] = { { "Kind", "favor" } };
 	static const tly_armor_hdr h2[] = { { "Kind", "referral" },
-		{ "Summary", "Alex owes Sam a favor \xe2\x80\x94 a big one" } };
-	tly_buf       b1 = TLY_BUF_INIT, b2 = TLY_BUF_INIT;
-	unsigned char o1[64], o2[64];
-	size_t        l1, l2;
-	int           why;
+		{ "Summary",
+		    "Alex owes Sam a favor \xe2\x80\x94 a big one" } };
+	tly_buf                    b1 = TLY_BUF_INIT, b2 = TLY_BUF_INIT;
+	unsigned char              o1[64], o2[64];
+	size_t                     l1, l2;
+	int                        why;
 
 	(void) state;
 	TT_PASS(tly_armor_encode(&b1, LABEL, h1, 1, data, 50));
@@ -163,9 +167,11 @@ expect_bad(const char *text, int want, int wantwhy)
 	TT_INTEQ(len, 0);
 }
 
+/* clang-format off */
 #define B "-----BEGIN TALLY RECORD-----\n"
 #define E "-----END TALLY RECORD-----\n"
 #define L64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v\n"
+/* clang-format on */
 
 static void
 test_refused(void **state)
@@ -181,16 +187,16 @@ test_refused(void **state)
 	    TLY_WHY_ARMOR_BEGIN);
 	/* The blank line is required; headers are "Key: value". */
 	expect_bad(B "AAAA\n" E, TALLY_EFORMAT, TLY_WHY_ARMOR_HEADER);
-	expect_bad(B "Kind:favor\n\nAAAA\n" E, TALLY_EFORMAT,
-	    TLY_WHY_ARMOR_HEADER);
-	expect_bad(B "Ki nd: favor\n\nAAAA\n" E, TALLY_EFORMAT,
-	    TLY_WHY_ARMOR_HEADER);
-	expect_bad(B ": favor\n\nAAAA\n" E, TALLY_EFORMAT,
-	    TLY_WHY_ARMOR_HEADER);
+	expect_bad(
+	    B "Kind:favor\n\nAAAA\n" E, TALLY_EFORMAT, TLY_WHY_ARMOR_HEADER);
+	expect_bad(
+	    B "Ki nd: favor\n\nAAAA\n" E, TALLY_EFORMAT, TLY_WHY_ARMOR_HEADER);
+	expect_bad(
+	    B ": favor\n\nAAAA\n" E, TALLY_EFORMAT, TLY_WHY_ARMOR_HEADER);
 	expect_bad(B "Kind: \x1b[2J\n\nAAAA\n" E, TALLY_EFORMAT,
 	    TLY_WHY_ARMOR_HEADER);
-	expect_bad(B "Kind: \xff\n\nAAAA\n" E, TALLY_EFORMAT,
-	    TLY_WHY_ARMOR_HEADER);
+	expect_bad(
+	    B "Kind: \xff\n\nAAAA\n" E, TALLY_EFORMAT, TLY_WHY_ARMOR_HEADER);
 	expect_bad(B "A: 1\nA: 2\nA: 3\nA: 4\nA: 5\nA: 6\nA: 7\nA: 8\nA: 9\n"
 	             "A: 10\nA: 11\nA: 12\nA: 13\nA: 14\nA: 15\nA: 16\nA: 17\n"
 	             "\nAAAA\n" E,
@@ -210,7 +216,8 @@ test_refused(void **state)
 	expect_bad(B "\nA=A=\n" E, TALLY_EFORMAT, TLY_WHY_ARMOR_BODY);
 	/* Unused bits must be zero: "AB==" has a one in them. */
 	expect_bad(B "\nAB==\n" E, TALLY_EFORMAT, TLY_WHY_ARMOR_BODY);
-	expect_bad(B "\n" L64 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	expect_bad(B "\n" L64
+	             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	             "AAAAAAAAAAAAAAAAA\n" E,
 	    TALLY_EFORMAT, TLY_WHY_ARMOR_BODY);
 	/* No END line, or another label's. */
@@ -243,8 +250,8 @@ test_bounded(void **state)
 	TT_FAIL(tly_armor_encode(&b, LABEL,
 	            &(tly_armor_hdr) { "Kind", "two\nlines" }, 1, data, 1),
 	    TALLY_EINVAL);
-	TT_FAIL(tly_armor_encode(&b, LABEL,
-	            &(tly_armor_hdr) { "Ki:nd", "x" }, 1, data, 1),
+	TT_FAIL(tly_armor_encode(
+	            &b, LABEL, &(tly_armor_hdr) { "Ki:nd", "x" }, 1, data, 1),
 	    TALLY_EINVAL);
 	TT_FAIL(tly_armor_encode(&b, LABEL, NULL, 0, data, 0), TALLY_EINVAL);
 	tly_buf_free(&b);
@@ -255,13 +262,13 @@ test_bounded(void **state)
 static void
 test_records(void **state)
 {
-	tly_ident    *a, *c;
-	tly_record    r;
-	tly_signed    s[2], d;
-	tly_verify    v;
-	tly_buf       text = TLY_BUF_INIT, bin = TLY_BUF_INIT;
-	size_t        end = 0, off = 0;
-	int           why;
+	tly_ident *a, *c;
+	tly_record r;
+	tly_signed s[2], d;
+	tly_verify v;
+	tly_buf    text = TLY_BUF_INIT, bin = TLY_BUF_INIT;
+	size_t     end = 0, off = 0;
+	int        why;
 
 	(void) state;
 	TT_PASS(tly_ident_new(&a));
@@ -278,15 +285,15 @@ test_records(void **state)
 		TT_PASS(tly_signed_armor(&text, &s[i]));
 	}
 	for (int i = 0; i < 2; i++) {
-		TT_PASS(tly_signed_dearmor(&d, (char *) text.p + off,
-		    text.len - off, &end, &why));
+		TT_PASS(tly_signed_dearmor(
+		    &d, (char *) text.p + off, text.len - off, &end, &why));
 		TT_MEMEQ(d.id, s[i].id, TLY_REC_ID_BYTES);
 		TT_PASS(tly_signed_verify(&d, &v, &why));
 		TT_INTEQ(v.nvalid, 1);
 		off += end;
 	}
-	TT_FAIL(tly_signed_dearmor(&d, (char *) text.p + off, text.len - off,
-	            &end, &why),
+	TT_FAIL(tly_signed_dearmor(
+	            &d, (char *) text.p + off, text.len - off, &end, &why),
 	    TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_ARMOR_BEGIN);
 	/* tly_signed_parse: armored text or the binary container. */
@@ -298,10 +305,10 @@ test_records(void **state)
 	/* A body that is valid base64 but not a container. */
 	{
 		tly_buf t2 = TLY_BUF_INIT;
-		TT_PASS(tly_armor_encode(&t2, TLY_ARMOR_RECORD, NULL, 0, data,
-		    40));
-		TT_FAIL(tly_signed_parse(&d, t2.p, t2.len, &why),
-		    TALLY_EUNSUPP);
+		TT_PASS(tly_armor_encode(
+		    &t2, TLY_ARMOR_RECORD, NULL, 0, data, 40));
+		TT_FAIL(
+		    tly_signed_parse(&d, t2.p, t2.len, &why), TALLY_EUNSUPP);
 		TT_INTEQ(why, TLY_WHY_VERSION);
 		tly_buf_free(&t2);
 	}

@@ -35,8 +35,8 @@ test_ident(void **state)
 	(void) state;
 	TT_PASS(tly_ident_new(&a));
 	TT_PASS(tly_ident_new(&b));
-	TT_INTEQ(memcmp(tly_ident_pk(a), tly_ident_pk(b), TLY_PK_BYTES) != 0,
-	    1);
+	TT_INTEQ(
+	    memcmp(tly_ident_pk(a), tly_ident_pk(b), TLY_PK_BYTES) != 0, 1);
 	/* The seed gives back the same identity. */
 	tly_ident_seed(a, seed);
 	tly_ident_free(b);
@@ -106,7 +106,8 @@ test_tallyid_typos(void **state)
 				strcpy(t, id);
 				t[k] = *c;
 				if (tly_tallyid_parse(pk, t) != TALLY_ECORRUPT)
-					fail_msg("%s (position %zu) not caught", t,
+					fail_msg(
+					    "%s (position %zu) not caught", t,
 					    k);
 				nsub++;
 			}
@@ -114,7 +115,8 @@ test_tallyid_typos(void **state)
 				strcpy(t, id);
 				t[k]     = id[k + 1];
 				t[k + 1] = id[k];
-				TT_FAIL(tly_tallyid_parse(pk, t), TALLY_ECORRUPT);
+				TT_FAIL(
+				    tly_tallyid_parse(pk, t), TALLY_ECORRUPT);
 				ntrans++;
 			}
 		}
@@ -148,8 +150,8 @@ test_tallyid_tolerance(void **state)
 			t[o++] = '\r';
 			t[o++] = '\n';
 		}
-		t[o++] = k % 3 == 0 ? (char) toupper((unsigned char) id[k])
-		                    : id[k];
+		t[o++] =
+		    k % 3 == 0 ? (char) toupper((unsigned char) id[k]) : id[k];
 	}
 	t[o++] = '\t';
 	t[o]   = '\0';
@@ -217,7 +219,8 @@ test_fingerprint(void **state)
 	tly_fingerprint(fb, tly_ident_pk(b));
 	TT_INTEQ(strlen(fa), TLY_FPR_LEN);
 	for (size_t k = 0; k < TLY_FPR_LEN; k++)
-		TT_INTEQ(isxdigit((unsigned char) fa[k]) && !isupper(fa[k]), 1);
+		TT_INTEQ(
+		    isxdigit((unsigned char) fa[k]) && !isupper(fa[k]), 1);
 	TT_INTEQ(strcmp(fa, fb) != 0, 1);
 	tly_ident_free(a);
 	tly_ident_free(b);
@@ -236,8 +239,8 @@ test_safety_code(void **state)
 	tly_safety_code(ac, tly_ident_pk(a), tly_ident_pk(c));
 	tly_safety_code(bc, tly_ident_pk(b), tly_ident_pk(c));
 	TT_STREQ(ab, ba);
-	TT_INTEQ(strcmp(ab, ac) != 0 && strcmp(ab, bc) != 0 &&
-	        strcmp(ac, bc) != 0,
+	TT_INTEQ(
+	    strcmp(ab, ac) != 0 && strcmp(ab, bc) != 0 && strcmp(ac, bc) != 0,
 	    1);
 	TT_INTEQ(strlen(ab), TLY_SAFETY_LEN);
 	for (size_t k = 0; k < TLY_SAFETY_LEN; k++) {

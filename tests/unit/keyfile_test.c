@@ -20,7 +20,7 @@
 #include "tly_keyfile.h"
 #include "tt.h"
 
-static const tly_kdf FAST = { 1, 1024 * 1024 };
+static const tly_kdf FAST   = { 1, 1024 * 1024 };
 static const char    PASS[] = "correct horse battery staple";
 
 static tly_ident *
@@ -187,8 +187,8 @@ test_format(void **state)
 	}
 	TT_INTEQ(b == NULL, 1);
 	/* Parameters out of range cannot seal either. */
-	TT_FAIL(tly_keyfile_seal(f, a, PASS, strlen(PASS),
-	            &(tly_kdf) { 100, 0 }),
+	TT_FAIL(
+	    tly_keyfile_seal(f, a, PASS, strlen(PASS), &(tly_kdf) { 100, 0 }),
 	    TALLY_EINVAL);
 	tly_ident_free(a);
 }
@@ -307,17 +307,17 @@ vector_hex(const char *text, const char *key, unsigned char *out, size_t n)
 static void
 test_vector(void **state)
 {
-	char          *path = vector_path(), text[2048] = "\n";
-	FILE          *fp   = fopen(path, "r");
-	size_t         n;
-	unsigned char  f[TLY_KEYFILE_BYTES], seed[TLY_SEED_BYTES];
-	unsigned char  got[TLY_SEED_BYTES];
-	tly_ident     *b = NULL;
+	char         *path = vector_path(), text[2048] = "\n";
+	FILE         *fp = fopen(path, "r");
+	size_t        n;
+	unsigned char f[TLY_KEYFILE_BYTES], seed[TLY_SEED_BYTES];
+	unsigned char got[TLY_SEED_BYTES];
+	tly_ident    *b = NULL;
 
 	(void) state;
 	if (fp == NULL)
 		fail_msg("cannot open %s", path);
-	n = fread(text + 1, 1, sizeof text - 2, fp);
+	n           = fread(text + 1, 1, sizeof text - 2, fp);
 	text[n + 1] = '\0';
 	fclose(fp);
 	free(path);
@@ -327,8 +327,10 @@ test_vector(void **state)
 	tly_ident_seed(b, got);
 	TT_MEMEQ(got, seed, sizeof seed);
 	tly_ident_free(b);
-	TT_FAIL(tly_keyfile_open(&b, f, sizeof f, "Correct horse battery "
-	                                          "staple", strlen(PASS)),
+	TT_FAIL(tly_keyfile_open(&b, f, sizeof f,
+	            "Correct horse battery "
+	            "staple",
+	            strlen(PASS)),
 	    TALLY_EPASS);
 	vector_hex(text, "keyfile.nopass", f, sizeof f);
 	TT_PASS(tly_keyfile_open(&b, f, sizeof f, NULL, 0));

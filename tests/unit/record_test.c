@@ -51,12 +51,12 @@ teardown(void **state)
 }
 
 /* Runs expr (which sets the local `why`) and checks its code and why. */
-#define EXPECT(expr, want, wantwhy, what)                                   \
-	do {                                                                 \
-		int rv_;                                                     \
-		why = -1;                                                    \
-		rv_ = (expr);                                                \
-		expect(rv_, why, want, wantwhy, what);                       \
+#define EXPECT(expr, want, wantwhy, what)              \
+	do {                                           \
+		int rv_;                               \
+		why = -1;                              \
+		rv_ = (expr);                          \
+		expect(rv_, why, want, wantwhy, what); \
 	} while (0)
 
 /* Checks rv and why together. */
@@ -121,8 +121,8 @@ signed_all(tly_signed *s, const tly_record *r)
 	TT_PASS(tly_signed_init(s, r, NULL));
 	for (size_t i = 0; i < s->rec.nparties; i++)
 		for (int w = 0; w < 3; w++)
-			if (memcmp(s->rec.parties[i].pk, pk(w), TLY_PK_BYTES) ==
-			    0)
+			if (memcmp(s->rec.parties[i].pk, pk(w),
+			        TLY_PK_BYTES) == 0)
 				TT_PASS(tly_signed_sign(s, ids[w], NULL));
 }
 
@@ -183,7 +183,8 @@ test_roundtrip(void **state)
 	memcpy(r[3].parties[2].pk, pk(1), TLY_PK_BYTES);
 	encode(&b2, &r[3]);
 	TT_PASS(tly_record_decode(&d, b2.p, b2.len, NULL));
-	TT_INTEQ(memcmp(d.parties[1].pk, d.parties[2].pk, TLY_PK_BYTES) < 0, 1);
+	TT_INTEQ(
+	    memcmp(d.parties[1].pk, d.parties[2].pk, TLY_PK_BYTES) < 0, 1);
 	TT_INTEQ(b2.len, b.len);
 	TT_MEMEQ(b2.p, b.p, b.len); /* same as the sorted input */
 	tly_buf_free(&b);
@@ -259,7 +260,7 @@ static void
 test_reject_trailing(void **state)
 {
 	tly_record r, d;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -275,20 +276,20 @@ static void
 test_reject_version_kind(void **state)
 {
 	tly_record r;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
 	favor(&r);
 	encode(&b, &r);
-	EXPECT(decode_patched(&b, 0, 2, &why), TALLY_EUNSUPP,
-	    TLY_WHY_VERSION, "version 2");
-	EXPECT(decode_patched(&b, 0, 0, &why), TALLY_EUNSUPP,
-	    TLY_WHY_VERSION, "version 0");
-	EXPECT(decode_patched(&b, 1, 0, &why), TALLY_EFORMAT,
-	    TLY_WHY_KIND, "kind 0");
-	EXPECT(decode_patched(&b, 1, 6, &why), TALLY_EFORMAT,
-	    TLY_WHY_KIND, "kind 6");
+	EXPECT(decode_patched(&b, 0, 2, &why), TALLY_EUNSUPP, TLY_WHY_VERSION,
+	    "version 2");
+	EXPECT(decode_patched(&b, 0, 0, &why), TALLY_EUNSUPP, TLY_WHY_VERSION,
+	    "version 0");
+	EXPECT(decode_patched(&b, 1, 0, &why), TALLY_EFORMAT, TLY_WHY_KIND,
+	    "kind 0");
+	EXPECT(decode_patched(&b, 1, 6, &why), TALLY_EFORMAT, TLY_WHY_KIND,
+	    "kind 6");
 	r.version = 2;
 	TT_FAIL(tly_record_encode(&b, &r, &why), TALLY_EUNSUPP);
 	TT_INTEQ(why, TLY_WHY_VERSION);
@@ -299,7 +300,7 @@ static void
 test_reject_party_count(void **state)
 {
 	tly_record r;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -322,7 +323,7 @@ static void
 test_reject_kind_mismatch(void **state)
 {
 	tly_record r;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -330,10 +331,10 @@ test_reject_kind_mismatch(void **state)
 	 * parties, but the roles are a referral's. */
 	referral(&r);
 	encode(&b, &r);
-	EXPECT(decode_patched(&b, 1, TLY_REC_REFERENCE, &why),
-	    TALLY_EFORMAT, TLY_WHY_KIND_MISMATCH, "referral as reference");
-	EXPECT(decode_patched(&b, 1, TLY_REC_FAVOR, &why),
-	    TALLY_EFORMAT, TLY_WHY_KIND_MISMATCH, "referral as favor");
+	EXPECT(decode_patched(&b, 1, TLY_REC_REFERENCE, &why), TALLY_EFORMAT,
+	    TLY_WHY_KIND_MISMATCH, "referral as reference");
+	EXPECT(decode_patched(&b, 1, TLY_REC_FAVOR, &why), TALLY_EFORMAT,
+	    TLY_WHY_KIND_MISMATCH, "referral as favor");
 	/* The roles swapped. */
 	r.parties[0].role = TLY_ROLE_REFERRED;
 	r.parties[1].role = TLY_ROLE_REFERRER;
@@ -346,7 +347,7 @@ static void
 test_reject_dup_party(void **state)
 {
 	tly_record r;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -391,8 +392,8 @@ static void
 test_reject_fields(void **state)
 {
 	tly_record r;
-	tly_buf    b = TLY_BUF_INIT;
-	int        why = -1;
+	tly_buf    b    = TLY_BUF_INIT;
+	int        why  = -1;
 	size_t     body = 27 + 2 * 33;
 
 	(void) state;
@@ -406,13 +407,13 @@ test_reject_fields(void **state)
 	    TLY_WHY_FAVOR_KIND, "favor kind 0");
 	EXPECT(decode_patched(&b, body + 4, 8, &why), TALLY_EFORMAT,
 	    TLY_WHY_FAVOR_KIND, "favor kind 8");
-	EXPECT(decode_patched(&b, 18, 0xff, &why), TALLY_EFORMAT,
-	    TLY_WHY_TIME, "created far in the future");
+	EXPECT(decode_patched(&b, 18, 0xff, &why), TALLY_EFORMAT, TLY_WHY_TIME,
+	    "created far in the future");
 	r.created = -1;
 	TT_FAIL(tly_record_encode(&b, &r, &why), TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_TIME);
 	favor(&r);
-	r.date.day = 30;
+	r.date.day   = 30;
 	r.date.month = 2;
 	TT_FAIL(tly_record_encode(&b, &r, &why), TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_DATE);
@@ -447,7 +448,9 @@ test_reject_text(void **state)
 		{ "escape \x1b[31m", TLY_WHY_CONTROL },
 		{ "carriage\r\n", TLY_WHY_CONTROL },
 		{ "del \x7f", TLY_WHY_CONTROL },
-		{ "c1 \xc2\x9b" "31m", TLY_WHY_CONTROL },
+		{ "c1 \xc2\x9b"
+		  "31m",
+		    TLY_WHY_CONTROL },
 	};
 	tly_record r;
 	tly_buf    b = TLY_BUF_INIT;
@@ -501,14 +504,14 @@ test_reject_too_big(void **state)
 
 	(void) state;
 	p[0] = TLY_REC_VERSION;
-	EXPECT(tly_record_decode(&r, p, TLY_REC_MAX + 1, &why),
-	    TALLY_ETOOBIG, TLY_WHY_TOO_BIG, "record over the limit");
+	EXPECT(tly_record_decode(&r, p, TLY_REC_MAX + 1, &why), TALLY_ETOOBIG,
+	    TLY_WHY_TOO_BIG, "record over the limit");
 	EXPECT(tly_signed_decode(&s, p, TLY_SIGNED_MAX + 1, &why),
 	    TALLY_ETOOBIG, TLY_WHY_TOO_BIG, "container over the limit");
 	p[1] = (TLY_REC_MAX + 1) >> 8;
 	p[2] = (TLY_REC_MAX + 1) & 0xff;
-	EXPECT(tly_signed_decode(&s, p, TLY_SIGNED_MAX, &why),
-	    TALLY_ETOOBIG, TLY_WHY_TOO_BIG, "record length over the limit");
+	EXPECT(tly_signed_decode(&s, p, TLY_SIGNED_MAX, &why), TALLY_ETOOBIG,
+	    TLY_WHY_TOO_BIG, "record length over the limit");
 	free(p);
 }
 
@@ -520,7 +523,7 @@ test_sign_verify(void **state)
 	tly_record r;
 	tly_signed s, d;
 	tly_verify v;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -605,7 +608,7 @@ test_reject_flipped_byte(void **state)
 	tly_record r;
 	tly_signed s, d;
 	tly_verify v;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b       = TLY_BUF_INIT;
 	int        nformat = 0, ncrypto = 0, nother = 0;
 
 	(void) state;
@@ -621,8 +624,8 @@ test_reject_flipped_byte(void **state)
 			if (rv == 0) {
 				rv = tly_signed_verify(&d, &v, &why);
 				if (rv == 0 && v.complete)
-					fail_msg("byte %zu bit %d: accepted", i,
-					    bit);
+					fail_msg("byte %zu bit %d: accepted",
+					    i, bit);
 				if (rv == TALLY_ECRYPTO)
 					ncrypto++;
 				else
@@ -642,7 +645,7 @@ test_reject_signed_truncated(void **state)
 {
 	tly_record r;
 	tly_signed s, d;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -718,7 +721,7 @@ test_reject_copied_sig(void **state)
 	tly_record r1, r2;
 	tly_signed s1, s2, d;
 	tly_verify v;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -732,8 +735,8 @@ test_reject_copied_sig(void **state)
 	TT_PASS(tly_signed_add(&s2, pk(0), s1.sig[0], &why));
 	TT_PASS(tly_signed_encode(&b, &s2));
 	TT_PASS(tly_signed_decode(&d, b.p, b.len, &why)); /* structure ok */
-	EXPECT(tly_signed_verify(&d, &v, &why), TALLY_ECRYPTO,
-	    TLY_WHY_BAD_SIG, "signature copied from another record");
+	EXPECT(tly_signed_verify(&d, &v, &why), TALLY_ECRYPTO, TLY_WHY_BAD_SIG,
+	    "signature copied from another record");
 	TT_INTEQ(v.state[0], TLY_SIG_INVALID);
 	TT_INTEQ(v.state[1], TLY_SIG_VALID);
 	TT_INTEQ(v.complete, 0);
@@ -801,7 +804,7 @@ test_revocation(void **state)
 	tly_record r, rev;
 	tly_signed s, rs, d;
 	tly_verify v;
-	tly_buf    b = TLY_BUF_INIT;
+	tly_buf    b   = TLY_BUF_INIT;
 	int        why = -1;
 
 	(void) state;
@@ -940,18 +943,19 @@ build(tly_signed *s, size_t i, tly_signed *done)
 static void
 write_vectors(FILE *f)
 {
-	static tly_signed s[NVINS];
+	static tly_signed        s[NVINS];
 	static const char *const pairs[] = { "ab", "ac", "bc" };
-	tly_buf           b = TLY_BUF_INIT;
+	tly_buf                  b       = TLY_BUF_INIT;
 
-	fprintf(f, "# tally test vectors (proto/PROTOCOL.md, \"Test "
-	           "vectors\").\n"
-	           "# Made by `record_test --write-vectors`; checked by "
-	           "tests/unit/record_test.c\n"
-	           "# and, independently, by proto/vectors/check.py.  "
-	           "Format: `key = value`,\n"
-	           "# bytes in hex, text as the rest of the line; a blank "
-	           "line ends a block.\n\n");
+	fprintf(f,
+	    "# tally test vectors (proto/PROTOCOL.md, \"Test "
+	    "vectors\").\n"
+	    "# Made by `record_test --write-vectors`; checked by "
+	    "tests/unit/record_test.c\n"
+	    "# and, independently, by proto/vectors/check.py.  "
+	    "Format: `key = value`,\n"
+	    "# bytes in hex, text as the rest of the line; a blank "
+	    "line ends a block.\n\n");
 	for (int w = 0; w < 3; w++) {
 		unsigned char seed[TLY_SEED_BYTES];
 		char          key[32], tid[TLY_TALLYID_LEN + 1];
@@ -969,7 +973,8 @@ write_vectors(FILE *f)
 	}
 	for (size_t p = 0; p < 3; p++) {
 		char code[TLY_SAFETY_LEN + 1];
-		tly_safety_code(code, pk(pairs[p][0] - 'a'), pk(pairs[p][1] - 'a'));
+		tly_safety_code(
+		    code, pk(pairs[p][0] - 'a'), pk(pairs[p][1] - 'a'));
 		fprintf(f, "safety.%s = %s\n", pairs[p], code);
 	}
 	fputc('\n', f);
@@ -993,20 +998,22 @@ write_vectors(FILE *f)
 		if (r->kind == TLY_REC_FAVOR)
 			fprintf(f, "favor_kind = %s\n",
 			    tly_favor_kind_name(r->favor_kind));
-		if (r->kind == TLY_REC_REFERRAL || r->kind == TLY_REC_REFERENCE)
-			fprintf(f, "name =%s%s\n", r->name[0] ? " " : "",
-			    r->name);
+		if (r->kind == TLY_REC_REFERRAL ||
+		    r->kind == TLY_REC_REFERENCE)
+			fprintf(
+			    f, "name =%s%s\n", r->name[0] ? " " : "", r->name);
 		if (r->kind == TLY_REC_REVOCATION) {
 			print_hex(f, "target", r->target, TLY_REC_ID_BYTES);
-			fprintf(f, "action = %s\n", tly_action_name(r->action));
+			fprintf(
+			    f, "action = %s\n", tly_action_name(r->action));
 		}
 		/* A text with line breaks is given in hex. */
 		if (strchr(r->text, '\n') != NULL)
-			print_hex(f, "text_hex", (const unsigned char *) r->text,
-			    strlen(r->text));
+			print_hex(f, "text_hex",
+			    (const unsigned char *) r->text, strlen(r->text));
 		else
-			fprintf(f, "text =%s%s\n", r->text[0] ? " " : "",
-			    r->text);
+			fprintf(
+			    f, "text =%s%s\n", r->text[0] ? " " : "", r->text);
 		fprintf(f, "signers = %s\n", vins[i].signers);
 		print_hex(f, "canonical", s[i].canon, s[i].canon_len);
 		print_hex(f, "id", s[i].id, TLY_REC_ID_BYTES);
@@ -1038,7 +1045,7 @@ typedef struct block {
 static char *
 vectors_path(void)
 {
-	const char *env = getenv("TALLY_VECTORS");
+	const char *env  = getenv("TALLY_VECTORS");
 	const char *file = __FILE__; /* .../tests/unit/record_test.c */
 	const char *cut;
 	char       *p;
@@ -1081,7 +1088,8 @@ read_blocks(block *bl, size_t max, char **bufp)
 		if (line[0] == '\0') {
 			if (bl[nb].n > 0 && nb + 1 < max)
 				nb++;
-		} else if (line[0] != '#' && (eq = strstr(line, " =")) != NULL) {
+		} else if (line[0] != '#' &&
+		    (eq = strstr(line, " =")) != NULL) {
 			block *b = &bl[nb];
 			b->v     = realloc(b->v, (b->n + 1) * sizeof *b->v);
 			*eq      = '\0';
@@ -1131,8 +1139,7 @@ hexval(const block *b, const char *key, size_t *n)
 }
 
 static void
-check_hex(const block *b, const char *key, const unsigned char *got,
-    size_t n)
+check_hex(const block *b, const char *key, const unsigned char *got, size_t n)
 {
 	size_t         wn;
 	unsigned char *want = hexval(b, key, &wn);
@@ -1162,8 +1169,8 @@ check_block(const block *bl)
 	size_t         n, np = 0;
 	const char    *val;
 
-	TT_PASS(tly_record_init(
-	    &r, tly_rec_kind_parse(must(bl, "kind")), atoll(must(bl, "created"))));
+	TT_PASS(tly_record_init(&r, tly_rec_kind_parse(must(bl, "kind")),
+	    atoll(must(bl, "created"))));
 	nonce = hexval(bl, "nonce", &n);
 	TT_INTEQ(n, TLY_REC_NONCE_BYTES);
 	memcpy(r.nonce, nonce, n);
@@ -1179,8 +1186,8 @@ check_block(const block *bl)
 		    tly_rec_role_name(r.parties[np].role),
 		    val[strlen(val) - 1]);
 		TT_STREQ(val, want);
-		memcpy(r.parties[np].pk, pk(letter_index(val[strlen(val) - 1])),
-		    TLY_PK_BYTES);
+		memcpy(r.parties[np].pk,
+		    pk(letter_index(val[strlen(val) - 1])), TLY_PK_BYTES);
 		np++;
 	}
 	TT_INTEQ(np, r.nparties);
@@ -1228,9 +1235,9 @@ check_block(const block *bl)
 static void
 test_vectors(void **state)
 {
-	block          bl[16];
-	char          *buf;
-	size_t         nb = read_blocks(bl, 16, &buf), nrec = 0;
+	block                    bl[16];
+	char                    *buf;
+	size_t                   nb = read_blocks(bl, 16, &buf), nrec = 0;
 	static const char *const pairs[] = { "ab", "ac", "bc" };
 
 	(void) state;
@@ -1258,7 +1265,8 @@ test_vectors(void **state)
 	for (size_t p = 0; p < 3; p++) {
 		char code[TLY_SAFETY_LEN + 1], key[16];
 		snprintf(key, sizeof key, "safety.%s", pairs[p]);
-		tly_safety_code(code, pk(pairs[p][0] - 'a'), pk(pairs[p][1] - 'a'));
+		tly_safety_code(
+		    code, pk(pairs[p][0] - 'a'), pk(pairs[p][1] - 'a'));
 		TT_STREQ(code, must(&bl[0], key));
 	}
 	for (size_t i = 1; i < nb; i++) {

@@ -188,6 +188,7 @@ tly_keyfile_open(tly_ident **idp, const unsigned char *f, size_t n,
 	        f + OFF_SEALED, SEALED_LEN, f, OFF_SEALED, f + OFF_NONCE,
 	        k) != 0) {
 		sodium_memzero(k, sizeof k);
+		sodium_memzero(seed, sizeof seed);
 		return (has_pass ? TALLY_EPASS : TALLY_ECORRUPT);
 	}
 	sodium_memzero(k, sizeof k);

@@ -114,7 +114,21 @@ int cmd_search(cli *c, int argc, char **argv);
 int cmd_graph(cli *c, int argc, char **argv);
 int cmd_import(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
+int cmd_id(cli *c, int argc, char **argv);
+int cmd_peer(cli *c, int argc, char **argv);
+int cmd_record(cli *c, int argc, char **argv);
+int cmd_verify(cli *c, int argc, char **argv);
 
+/* The identity's passphrase (cmd_id.c): from --passphrase-file file (if
+ * not NULL), else $TALLY_PASSPHRASE, else asked on the terminal without
+ * echo (twice when confirm).  Writes it NUL-terminated to pass (cap
+ * bytes; the caller wipes it), its length to *len.  Prints the reason
+ * and returns 1 on failure. */
+int cli_passphrase(const char *file, int confirm, char *pass, size_t cap,
+    size_t *len);
+/* Unlocks the open replica's identity, asking for the passphrase only
+ * when the key has one.  Prints the reason and returns 1 on failure. */
+int cli_unlock(cli *c, const char *passfile);
 
 /* The usage entries of the top-level commands, for their --help. */
 extern const cli_cmd cli_commands[];

@@ -68,6 +68,40 @@ const cli_cmd cli_commands[] = {
 	    "export the replica" },
 	{ "graph", cmd_graph, "graph [--format dot|svg] [-o FILE]",
 	    "who introduced or referred whom, as Graphviz" },
+	{ "id", cmd_id,
+	    "id init [--passphrase-file FILE | --no-passphrase] [--json]\n"
+	    "       tally id show [--json]\n"
+	    "  The secret key rests in identity.key next to the replica\n"
+	    "  (mode 0600), sealed under a passphrase asked on the terminal,\n"
+	    "  read from --passphrase-file FILE or $TALLY_PASSPHRASE.",
+	    "your identity: the tally id others link you by" },
+	{ "peer", cmd_peer,
+	    "peer add PERSON TALLY_ID\n"
+	    "       tally peer verify PERSON [--confirm] [--json]\n"
+	    "       tally peer list [--json]\n"
+	    "       tally peer rm PERSON",
+	    "people linked to their tally id; safety codes" },
+	{ "record", cmd_record,
+	    "record new favor|referral|reference --with PERSON --note TEXT\n"
+	    "         [--from me|PERSON] [--to me|PERSON] [--on DATE]\n"
+	    "         [--kind KIND] (favor) [--company TEXT] (referral)\n"
+	    "         [--for TEXT] (reference) [--favor ID] "
+	    "[--passphrase-file FILE]\n"
+	    "       tally record export ID [-o FILE] [--revocation]\n"
+	    "       tally record sign FILE [--yes] [-o FILE] [--favor ID] "
+	    "[--passphrase-file F]\n"
+	    "       tally record import FILE [--json]\n"
+	    "       tally record decline FILE [--reason TEXT] [-o FILE] "
+	    "[--passphrase-file F]\n"
+	    "       tally record revoke ID [--reason TEXT] [-o FILE] "
+	    "[--passphrase-file F]\n"
+	    "       tally record list [--state proposed|confirmed|declined|"
+	    "revoked] [--json]\n"
+	    "       tally record show ID [--json]\n"
+	    "  Without --from/--to the other person did it for you.",
+	    "records both sides sign, exchanged as files" },
+	{ "verify", cmd_verify, "verify FILE [--json]",
+	    "check a record file offline: exit 0 if complete and valid" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -388,6 +388,207 @@ TALLY_API int tally_import(tally *t, tally_import_stats *st,
  * tally_import restores exactly), "csv" (people) or "vcard" (people). */
 TALLY_API int tally_export(tally *t, const char *format, FILE *out);
 
+/* -- Identity, peers and records both sides confirm ------------------- */
+
+#define TALLY_TALLYID_LEN   62 /* characters in a tally id ("tly1...") */
+#define TALLY_FPR_LEN       16 /* hex characters in a fingerprint */
+#define TALLY_SAFETY_LEN    35 /* "ddddd ddddd ddddd ddddd ddddd ddddd" */
+#define TALLY_RECORD_ID_LEN 64 /* hex characters in a record id */
+#define TALLY_KEYFILE_NAME  "identity.key" /* next to the replica */
+#define TALLY_RECORD_TEXT_MAX 1024 /* bytes in a record's note or reason */
+#define TALLY_RECORD_NAME_MAX 200  /* bytes in "to whom" or "for what" */
+
+/* My identity, as tally_id_get() finds it. */
+typedef struct tally_identity {
+	char        tally_id[TALLY_TALLYID_LEN + 1];
+	char        fingerprint[TALLY_FPR_LEN + 1];
+	const char *key_file;    /* its path; owned by the handle */
+	int         key_error;   /* 0, or why the key file is unusable:
+	                            TALLY_ENOENT, TALLY_EPERM, ... */
+	const char *key_problem; /* that reason in words, or NULL */
+	int         passphrase;  /* 1 sealed under a passphrase, 0 not,
+	                            TALLY_UNSET when unknown */
+} tally_identity;
+
+/* Creates my identity: a new Ed25519 key whose secret rests in the key
+ * file TALLY_KEYFILE_NAME in the replica's folder (mode 0600), sealed
+ * under pass[0..passlen) with Argon2id (pass NULL: no passphrase), and
+ * whose public key is stored in the replica.  The identity stays
+ * unlocked on t.  TALLY_EEXIST (an identity or a key file exists: never
+ * overwritten), TALLY_EINVAL (empty passphrase), TALLY_EIO, TALLY_ENOMEM. */
+TALLY_API int tally_id_init(tally *t, const char *pass, size_t passlen);
+/* Fills id with my identity and the state of the key file; needs no
+ * passphrase.  TALLY_ENOTINIT before tally_id_init(). */
+TALLY_API int tally_id_get(tally *t, tally_identity *id);
+/* Opens the key file with pass[0..passlen) (ignored for a key without
+ * passphrase) and keeps the identity unlocked on t until tally_close();
+ * a no-op when already unlocked.  TALLY_ENOTINIT, TALLY_ENOENT (no key
+ * file), TALLY_EPERM (readable by group or others), TALLY_EFORMAT (not a
+ * key file or the wrong size), TALLY_EPASS (wrong or missing passphrase),
+ * TALLY_ECRYPTO (the key of another identity), TALLY_ECORRUPT. */
+TALLY_API int tally_id_unlock(tally *t, const char *pass, size_t passlen);
+/* Returns 1 while the identity is not unlocked on t (calls that sign then
+ * fail with TALLY_ENOTINIT), else 0. */
+TALLY_API int tally_id_locked(const tally *t);
+
+/* A person linked to another tally user's public key. */
+typedef struct tally_peer {
+	const char *person;
+	const char *name;
+	const char *tally_id;
+	const char *fingerprint;
+	int64_t     verified; /* when the safety code was confirmed, or 0 */
+	int64_t     created;
+} tally_peer;
+
+typedef int (*tally_peer_fn)(void *arg, const tally_peer *p);
+
+/* Links person to the tally id s (as typed or pasted: case, spaces and
+ * dashes do not matter); the same link again is a no-op.  TALLY_EINVAL
+ * (not a tally id, or a typo: its checksum does not match), TALLY_EEXIST
+ * (person linked to another id, or the id to another person),
+ * TALLY_EPERM (me, or my own id), TALLY_ENOENT. */
+TALLY_API int tally_peer_add(tally *t, const char *person, const char *s);
+/* Removes person's link (records made with them are kept).
+ * TALLY_ENOENT. */
+TALLY_API int tally_peer_rm(tally *t, const char *person);
+/* Writes the safety code of my key and person's (TALLY_SAFETY_LEN + 1
+ * bytes) to code: the same on both sides, compared out of band.
+ * TALLY_ENOTINIT (no identity), TALLY_ENOENT (person not linked). */
+TALLY_API int tally_peer_safety(tally *t, char *code, const char *person);
+/* Marks person's link verified (now).  TALLY_ENOENT. */
+TALLY_API int tally_peer_confirm(tally *t, const char *person);
+/* Calls fn for each peer (or only person, if not NULL), by name. */
+TALLY_API int tally_peer_list(
+    tally *t, const char *person, tally_peer_fn fn, void *arg);
+
+/* What a new record says.  Kinds: "favor", "referral", "reference". */
+typedef struct tally_record_in {
+	const char *kind;
+	const char *with;       /* person id of the other party, a peer */
+	int         by_me;      /* 1: I gave, referred, am the referee;
+	                           0: they did it for me; TALLY_UNSET: as
+	                           the linked favor, else 0 */
+	const char *favor_kind; /* favor: a favor kind; NULL: as the
+	                           linked favor, else "other" */
+	const char *name;       /* referral: to whom (required); reference:
+	                           for what (may be NULL) */
+	const char *date;       /* "YYYY-MM-DD" it happened; NULL: the
+	                           linked favor's day, else today */
+	const char *note;       /* what happened; NULL: the linked favor's */
+	const char *favor;      /* a favor id to link, or NULL to add one */
+} tally_record_in;
+
+/* One party of a record. */
+typedef struct tally_record_party {
+	const char *role;      /* "giver", "receiver", "referrer", ... */
+	const char *tally_id;
+	const char *fingerprint;
+	const char *person;    /* person id here, or NULL if not linked */
+	const char *name;      /* their name here, or NULL */
+	int         is_me;
+	const char *signature; /* "valid", "invalid" or "missing" */
+} tally_record_party;
+
+/* A record, stored or read from a file. */
+typedef struct tally_record {
+	const char        *id;    /* TALLY_RECORD_ID_LEN hex characters */
+	const char        *kind;  /* favor, referral, reference,
+	                             introduction, revocation */
+	const char        *state; /* stored: proposed, confirmed, declined,
+	                             revoked; from a file: complete,
+	                             incomplete, invalid */
+	const char        *date;  /* "YYYY-MM-DD" it happened, or NULL */
+	const char        *favor_kind; /* favors only, else NULL */
+	const char        *name;  /* referral: to whom; reference: for
+	                             what; else NULL */
+	const char        *text;  /* the note; a revocation's reason */
+	const char        *target; /* revocation: the record id, else NULL */
+	const char        *action; /* revocation: "decline" or "revoke" */
+	const char        *person; /* stored: the other party here, or NULL */
+	const char        *person_name;
+	int                by_me;  /* I am the giver, referrer or referee */
+	int                proposed_by_me;
+	const char        *favor;  /* stored: the linked favor id, or NULL */
+	const char        *reason; /* stored: why declined or revoked */
+	int                closed_by_me; /* I declined or revoked it */
+	size_t             nparties;
+	tally_record_party parties[3];
+	int                complete; /* every signature present and valid */
+	int64_t            created;  /* when the record was made */
+	int64_t            confirmed; /* stored: when it became confirmed */
+	int64_t            closed;    /* stored: when declined or revoked */
+	int64_t            updated;
+} tally_record;
+
+typedef int (*tally_record_fn)(void *arg, const tally_record *r);
+
+/* Makes a record with the peer in->with, signs it with my (unlocked)
+ * key, stores it as proposed and records its favor (or links in->favor)
+ * for the ledger.  The record id goes to id (TALLY_RECORD_ID_LEN + 1).
+ * TALLY_EINVAL names the bad field; TALLY_ENOENT (not a peer),
+ * TALLY_ENOTINIT (no identity, or locked), TALLY_ESTATE (favor linked
+ * already). */
+TALLY_API int tally_record_new(tally *t, char *id, const tally_record_in *in);
+/* Resolves a record id prefix (4+ hex characters) to its full id
+ * (TALLY_RECORD_ID_LEN + 1).  TALLY_ENOENT, TALLY_EAMBIG. */
+TALLY_API int tally_record_resolve(tally *t, char *id, const char *spec);
+/* Calls fn for one stored record.  TALLY_ENOENT. */
+TALLY_API int tally_record_get(
+    tally *t, const char *id, tally_record_fn fn, void *arg);
+/* Calls fn for each stored record (in state, if not NULL), newest
+ * first.  TALLY_EINVAL for an unknown state. */
+TALLY_API int tally_record_list(
+    tally *t, const char *state, tally_record_fn fn, void *arg);
+/* Writes the armored text of a stored record (or, with revocation set,
+ * of the decline or revocation made of it) to *text, malloc'd (caller
+ * frees).  TALLY_ENOENT. */
+TALLY_API int tally_record_export(
+    tally *t, char **text, const char *id, int revocation);
+
+/* Checks the record file p[0..n) someone asks me to sign and says in
+ * words, with names from this replica, what signing it confirms: *words
+ * is malloc'd (caller frees).  Changes nothing.  TALLY_EFORMAT,
+ * TALLY_ECRYPTO (a signature does not verify), TALLY_EPERM (I am not a
+ * party), TALLY_ENOENT (the other party is not a peer), TALLY_ESTATE
+ * (signed by me already, or declined), TALLY_EUNSUPP. */
+TALLY_API int tally_record_words(
+    tally *t, char **words, const void *p, size_t n);
+/* Adds my signature to the record file p[0..n) (checked as by
+ * tally_record_words()), stores the record as confirmed with its favor
+ * (or the favor id given, if not NULL) marked confirmed, and writes the
+ * armored record with both signatures to *text (malloc'd, caller frees).
+ * The record id goes to id.  Needs the identity unlocked. */
+TALLY_API int tally_record_sign(tally *t, char **text, char *id,
+    const void *p, size_t n, const char *favor);
+/* Takes in the record file p[0..n): a record I am a party of (the
+ * co-signed copy of my proposal confirms it) or a decline or revocation
+ * of a stored record by one of its parties.  *outcome (static) is
+ * "confirmed", "stored", "declined", "revoked" or "unchanged"; the
+ * record id goes to id.  Nothing changes on error: TALLY_EFORMAT,
+ * TALLY_ECRYPTO, TALLY_EPERM (not a party), TALLY_ENOENT, TALLY_ESTATE. */
+TALLY_API int tally_record_import(tally *t, char *id, const char **outcome,
+    const void *p, size_t n);
+/* Declines the proposal in the record file p[0..n) (I must be a party):
+ * stores it as declined and writes the signed decline, armored, to
+ * *text (malloc'd, caller frees).  reason may be NULL.  Needs the
+ * identity unlocked.  TALLY_EPERM, TALLY_ESTATE (already confirmed). */
+TALLY_API int tally_record_decline(tally *t, char **text, char *id,
+    const void *p, size_t n, const char *reason);
+/* Revokes the stored record id (proposed or confirmed): marks it
+ * revoked (its favor no longer confirmed) and writes the signed
+ * revocation, armored, to *text (malloc'd, caller frees).  Needs the
+ * identity unlocked.  TALLY_ENOENT, TALLY_ESTATE. */
+TALLY_API int tally_record_revoke(
+    tally *t, char **text, const char *id, const char *reason);
+/* Verifies the record file p[0..n) offline and calls fn with what it
+ * says (state "complete", "incomplete" or "invalid"; names when t, which
+ * may be NULL, knows the keys).  Returns 0 once fn ran, whatever the
+ * signatures; otherwise a TALLY_E* code with one line in err (errlen
+ * bytes): TALLY_EFORMAT, TALLY_ETOOBIG, TALLY_EUNSUPP, TALLY_EPERM. */
+TALLY_API int tally_record_verify(tally *t, const void *p, size_t n,
+    tally_record_fn fn, void *arg, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

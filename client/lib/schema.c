@@ -267,6 +267,50 @@ static const char step4[] =
     "INSERT INTO interaction_fts(interaction_fts) VALUES ('rebuild');"
     "INSERT INTO favor_fts(favor_fts) VALUES ('rebuild');";
 
-const char *const tly_schema_steps[] = { step1, step2, step3, step4 };
+/* Step 5: peers (people linked to another tally user's key) and the
+ * records both sides sign (records.c).  record.signed is the binary
+ * container with every signature gathered; the other columns are its
+ * decoded form.  A record outlives its person and favor (SET NULL). */
+static const char step5[] =
+    "CREATE TABLE peer("
+    "  rid INTEGER PRIMARY KEY,"
+    "  person TEXT NOT NULL UNIQUE REFERENCES person(id) ON DELETE CASCADE,"
+    "  pk BLOB NOT NULL UNIQUE CHECK (length(pk) = 32),"
+    "  verified INTEGER,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE record("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE CHECK (length(id) = 64),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('favor','referral','reference',"
+    "    'introduction')),"
+    "  state TEXT NOT NULL CHECK (state IN ('proposed','confirmed',"
+    "    'declined','revoked')),"
+    "  peer_pk BLOB NOT NULL CHECK (length(peer_pk) = 32),"
+    "  person TEXT REFERENCES person(id) ON DELETE SET NULL,"
+    "  by_me INTEGER NOT NULL,"
+    "  proposed_by_me INTEGER NOT NULL,"
+    "  happened TEXT,"
+    "  favor_kind TEXT,"
+    "  name TEXT,"
+    "  note TEXT NOT NULL,"
+    "  signed BLOB NOT NULL,"
+    "  favor TEXT REFERENCES favor(id) ON DELETE SET NULL,"
+    "  revocation BLOB,"
+    "  reason TEXT,"
+    "  closed_by_me INTEGER,"
+    "  created INTEGER NOT NULL,"
+    "  stored INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  confirmed_at INTEGER,"
+    "  closed_at INTEGER"
+    ");"
+    "CREATE INDEX record_state ON record(state, created);"
+    "CREATE INDEX record_person ON record(person) WHERE person IS NOT NULL;"
+    "CREATE INDEX record_favor ON record(favor) WHERE favor IS NOT NULL;";
+
+const char *const tly_schema_steps[] = { step1, step2, step3, step4,
+	step5 };
 const int         tly_schema_nsteps =
     (int) (sizeof tly_schema_steps / sizeof tly_schema_steps[0]);

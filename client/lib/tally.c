@@ -350,6 +350,8 @@ tally_open(tally **tp, const char *path, int flags)
 	if ((t = calloc(1, sizeof *t)) == NULL)
 		return (TALLY_ENOMEM);
 	*tp = t;
+	if (tly_identity_open(t, path) != 0)
+		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
 	if (flags & TALLY_OPEN_READONLY) {
 		dbflags |= TLY_DB_READONLY;
 		t->readonly = 1;
@@ -426,6 +428,7 @@ tally_close(tally *t)
 			sqlite3_finalize(t->cache[i].st);
 	if (t->db != NULL)
 		sqlite3_close_v2(t->db);
+	tly_identity_close(t);
 	free(t);
 }
 

@@ -18,17 +18,27 @@
 
 #define TLY_STMT_CACHE 128 /* power of two */
 
+struct tly_ident; /* proto/tly_ident.h */
+
 struct tally {
 	sqlite3 *db;
 	char     me[TALLY_ID_LEN + 1]; /* "" before tally_init() */
 	char     err[512];             /* last error message */
 	int      readonly;
 	int      depth;                /* open tly_begin() levels */
+	char    *dir;     /* folder of the replica (identity.c) */
+	char    *keyfile; /* its TALLY_KEYFILE_NAME (identity.c) */
+	struct tly_ident *ident; /* unlocked identity, or NULL */
 	struct {
 		const char   *sql; /* key: address of the literal */
 		sqlite3_stmt *st;
 	} cache[TLY_STMT_CACHE];
 };
+
+/* Sets the handle's identity fields from the replica's path; frees them
+ * and wipes the unlocked key (identity.c). */
+int  tly_identity_open(tally *t, const char *path);
+void tly_identity_close(tally *t);
 
 /* Sets the handle's message (printf) and returns rv. */
 int tly_seterr(tally *t, int rv, const char *fmt, ...)

@@ -8,7 +8,8 @@
 # and these helpers:
 #
 #   tly ARGS...          run tally; exit status in $RC, stdout in $OUT,
-#                        stderr in $ERR (files); never fails the test
+#                        stderr in $ERR (files); fails the test only on
+#                        a sanitizer report
 #   expect_ok ARGS...    run tally, fail the test unless it exits 0
 #   expect_fail CODE ARGS...
 #                        run tally, fail unless it exits CODE with exactly
@@ -89,6 +90,12 @@ tly()
 	LAST=$*
 	"$TALLY" "$@" >"$OUT" 2>"$ERR"
 	RC=$?
+	# Under -DTALLY_SANITIZER a report may come with an ordinary exit
+	# status: never let it pass.
+	if grep -qE 'Sanitizer|runtime error:' "$ERR"; then
+		fail "sanitizer report from 'tally $(printf '%.200s' "$*")'"
+		show_last
+	fi
 	return 0
 }
 

@@ -161,7 +161,7 @@ record_json(const tally_record *r, int stored)
 	json_object_set_new(o, "date", j_str(r->date));
 	json_object_set_new(o, "favor_kind", j_str(r->favor_kind));
 	json_object_set_new(o, "name", j_str(r->name));
-	json_object_set_new(o, "text", j_str(r->text));
+	json_object_set_new(o, "text", j_str(r->text[0] ? r->text : NULL));
 	json_object_set_new(o, "target", j_str(r->target));
 	json_object_set_new(o, "action", j_str(r->action));
 	for (size_t i = 0; i < r->nparties; i++)

@@ -94,6 +94,19 @@ const char *fmt_date(int64_t t, char *buf);
  * "yesterday", "in 3 days", "2 days ago".  buf >= 24 bytes. */
 const char *fmt_rel(int64_t t, char *buf);
 
+/* Prints s, then spaces up to width terminal columns (s is never cut). */
+void put_col(const char *s, int width);
+
+/* Opens -o FILE for writing: a temporary file next to it, which
+ * cli_out_close() renames over path on success and removes on failure
+ * (*tmp is its malloc'd name; NULL when path is a device or a pipe,
+ * written directly).  Prints the reason and returns NULL on failure. */
+FILE *cli_out_open(const char *path, char **tmp);
+/* Closes f from cli_out_open() after a command that returned rv: on
+ * success (rv 0, every write done) path gets the new content.  Returns
+ * rv, or 1 if writing failed (the reason printed). */
+int cli_out_close(FILE *f, const char *path, char *tmp, int rv);
+
 /* Checks stdout for write errors at exit; returns 0 or 1. */
 int cli_flush(void);
 

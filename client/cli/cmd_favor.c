@@ -252,8 +252,9 @@ ledger_text(void *arg, const tally_ledger_row *r)
 	if ((*n)++ == 0)
 		printf("%-24s %6s %9s %8s  %-12s %s\n", "PERSON", "GIVEN",
 		    "RECEIVED", "BALANCE", "", "LAST");
-	printf("%-24s %6d %9d %+8d  %-12s %s%s\n", r->name, r->given,
-	    r->received, r->balance,
+	put_col(r->name, 24);
+	printf(" %6d %9d %+8d  %-12s %s%s\n", r->given, r->received,
+	    r->balance,
 	    r->balance > 0   ? "they owe you"
 	    : r->balance < 0 ? "you owe them"
 	                     : "even",
@@ -494,8 +495,10 @@ reference_text(void *arg, const tally_reference *r)
 	char when[24];
 
 	(void) arg;
-	printf("%.8s  %-24s used %d time%s (last %s)%s%s\n", r->id,
-	    r->person_name, r->uses, r->uses == 1 ? "" : "s",
+	printf("%.8s  ", r->id);
+	put_col(r->person_name, 24);
+	printf(" used %d time%s (last %s)%s%s\n", r->uses,
+	    r->uses == 1 ? "" : "s",
 	    fmt_date(r->last_used, when), r->for_what ? ": " : "",
 	    r->for_what ? r->for_what : "");
 	return (0);

@@ -111,8 +111,9 @@ history_text(void *arg, const tally_interaction *i)
 	char at[24], fu[24];
 
 	(void) arg;
-	printf("%.8s  %s  %-8s %-22s %s", i->id, fmt_time(i->at, at), i->kind,
-	    i->person_name, i->note ? i->note : "");
+	printf("%.8s  %s  %-8s ", i->id, fmt_time(i->at, at), i->kind);
+	put_col(i->person_name, 22);
+	printf(" %s", i->note ? i->note : "");
 	if (i->follow_up && !i->follow_up_done)
 		printf("  [follow up %s]", fmt_date(i->follow_up, fu));
 	printf("\n");

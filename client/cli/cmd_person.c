@@ -348,9 +348,11 @@ list_text(void *arg, const tally_person *p)
 	char when[24];
 
 	(void) arg;
-	printf("%.8s  %-24s %-24s %s\n", p->id, p->name,
-	    p->org ? p->org : "-",
-	    p->last_contact ? fmt_date(p->last_contact, when) : "-");
+	printf("%.8s  ", p->id);
+	put_col(p->name, 24);
+	putchar(' ');
+	put_col(p->org ? p->org : "-", 24);
+	printf(" %s\n", p->last_contact ? fmt_date(p->last_contact, when) : "-");
 	return (0);
 }
 

@@ -2,6 +2,7 @@
  * cmd_views.c -- `tally due`, `next`, `search`, `graph`.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,9 @@ next_text(void *arg, const tally_next_item *it)
 {
 	int *n = arg;
 
-	printf("%2d. %-24s %4d  %s\n", ++*n, it->name, it->score, it->reason);
+	printf("%2d. ", ++*n);
+	put_col(it->name, 24);
+	printf(" %4d  %s\n", it->score, it->reason);
 	return (0);
 }
 
@@ -172,8 +175,9 @@ hit_print(void *arg, const tally_hit *h)
 
 	s->n++;
 	if (s->arr == NULL) {
-		printf("%.8s  %-11s %-24s %s\n", h->id, h->kind, h->name,
-		    h->snippet ? h->snippet : "");
+		printf("%.8s  %-11s ", h->id, h->kind);
+		put_col(h->name, 24);
+		printf(" %s\n", h->snippet ? h->snippet : "");
 		return (0);
 	}
 	o = json_object();
@@ -292,43 +296,76 @@ cmd_search(cli *c, int argc, char **argv)
 	return (0);
 }
 
-/* Pipes the DOT text through Graphviz's dot -Tsvg into out. */
+/* Renders the graph with Graphviz's dot -Tsvg into out.  The DOT text
+ * is made first, in a temporary file, so that a failing replica never
+ * feeds dot half a graph; dot's output passes through here, so that a
+ * write error on out is seen. */
 static int
 graph_svg(cli *c, FILE *out)
 {
-	int   fds[2], status, rv;
-	pid_t pid;
-	FILE *to;
+	FILE   *dot;
+	char    buf[8192];
+	ssize_t n;
+	int     fds[2], status, rv;
+	pid_t   pid;
 
-	if (pipe(fds) != 0)
+	if ((dot = tmpfile()) == NULL)
+		return (cli_error("cannot make a temporary file: %s",
+		    strerror(errno)));
+	if ((rv = tally_graph_dot(c->t, dot)) != 0) {
+		fclose(dot);
+		return (cli_fail(c, rv));
+	}
+	if (fflush(dot) != 0 || fseek(dot, 0, SEEK_SET) != 0) {
+		fclose(dot);
+		return (cli_error("writing a temporary file failed: %s",
+		    strerror(errno)));
+	}
+	if (pipe(fds) != 0) {
+		fclose(dot);
 		return (cli_error("pipe: %s", strerror(errno)));
-	fflush(out);
-	if ((pid = fork()) < 0)
+	}
+	if ((pid = fork()) < 0) {
+		fclose(dot);
+		close(fds[0]);
+		close(fds[1]);
 		return (cli_error("fork: %s", strerror(errno)));
+	}
 	if (pid == 0) {
-		dup2(fds[0], STDIN_FILENO);
-		dup2(fileno(out), STDOUT_FILENO);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(fileno(dot), STDIN_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
 		close(fds[0]);
 		close(fds[1]);
 		execlp("dot", "dot", "-Tsvg", (char *) NULL);
-		fprintf(stderr, "tally: --format svg needs Graphviz's 'dot' "
-		                "(apt-get install graphviz)\n");
 		_exit(127);
 	}
-	close(fds[0]);
-	if ((to = fdopen(fds[1], "w")) == NULL) {
-		close(fds[1]);
-		waitpid(pid, &status, 0);
-		return (cli_error("fdopen: %s", strerror(errno)));
+	fclose(dot);
+	close(fds[1]);
+	while ((n = read(fds[0], buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		fwrite(buf, 1, (size_t) n, out);
 	}
-	rv = tally_graph_dot(c->t, to);
-	fclose(to);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		return (WIFEXITED(status) && WEXITSTATUS(status) == 127
-		        ? 1
-		        : cli_error("Graphviz's dot failed"));
-	return (rv != 0 ? cli_fail(c, rv) : 0);
+	close(fds[0]);
+	while ((rv = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (rv < 0 || !WIFEXITED(status))
+		return (cli_error("Graphviz's dot failed"));
+	if (WEXITSTATUS(status) == 127)
+		return (cli_error("--format svg needs Graphviz's 'dot' "
+		                  "(apt-get install graphviz)"));
+	if (WEXITSTATUS(status) != 0)
+		return (cli_error("Graphviz's dot failed (exit status %d)",
+		    WEXITSTATUS(status)));
+	if (fflush(out) != 0 || ferror(out))
+		return (cli_error("writing the graph failed: %s",
+		    strerror(errno)));
+	return (0);
 }
 
 int
@@ -342,6 +379,7 @@ cmd_graph(cli *c, int argc, char **argv)
 	};
 	const cli_cmd *self   = cli_find("graph");
 	const char    *format = "dot", *path = NULL;
+	char          *tmp    = NULL;
 	FILE          *out    = stdout;
 	int            ch, rv;
 
@@ -364,14 +402,13 @@ cmd_graph(cli *c, int argc, char **argv)
 		    format));
 	if (cli_open(c, 0) != 0)
 		return (1);
-	if (path != NULL && (out = fopen(path, "w")) == NULL)
-		return (cli_error("cannot write %s: %s", path,
-		    strerror(errno)));
+	if (path != NULL && (out = cli_out_open(path, &tmp)) == NULL)
+		return (1);
 	if (strcmp(format, "svg") == 0)
 		rv = graph_svg(c, out);
 	else if ((rv = tally_graph_dot(c->t, out)) != 0)
 		rv = cli_fail(c, rv);
-	if (out != stdout && fclose(out) != 0 && rv == 0)
-		rv = cli_error("writing %s failed: %s", path, strerror(errno));
+	if (out != stdout)
+		rv = cli_out_close(out, path, tmp, rv);
 	return (rv);
 }

@@ -185,7 +185,10 @@ main(int argc, char **argv)
 	}
 	rv = cmd->fn(&c, argc - i, argv + i);
 	tally_close(c.t);
-	if (cli_flush() != 0 && rv == 0)
+	/* A command that failed has said why: one line is enough. */
+	if (rv == 0 && cli_flush() != 0)
 		rv = 1;
+	else if (rv != 0)
+		(void) fflush(stdout);
 	return (rv);
 }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "tly_time.h"
@@ -341,6 +343,16 @@ fmt_date(int64_t t, char *buf)
 	return (buf);
 }
 
+void
+put_col(const char *s, int width)
+{
+	int w = tly_utf8_width(s);
+
+	fputs(s, stdout);
+	if (w < width)
+		printf("%*s", width - w, "");
+}
+
 /* The local calendar day of t, as days since 1970-01-01. */
 static int64_t
 local_day(int64_t t)
@@ -380,6 +392,76 @@ fmt_rel(int64_t t, char *buf)
 	else
 		snprintf(buf, 24, "%d days ago", days);
 	return (buf);
+}
+
+/* The process's umask, read without changing it for long. */
+static mode_t
+cli_umask(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return (m);
+}
+
+FILE *
+cli_out_open(const char *path, char **tmp)
+{
+	size_t      n = strlen(path) + sizeof ".XXXXXX";
+	struct stat sb;
+	FILE       *f;
+	int         fd;
+
+	*tmp = NULL;
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		/* A device or a pipe (-o /dev/stdout): write to it. */
+		if ((f = fopen(path, "w")) == NULL)
+			cli_error("cannot write %s: %s", path, strerror(errno));
+		return (f);
+	}
+	if ((*tmp = malloc(n)) == NULL) {
+		cli_error("out of memory");
+		return (NULL);
+	}
+	snprintf(*tmp, n, "%s.XXXXXX", path);
+	if ((fd = mkstemp(*tmp)) < 0) {
+		cli_error("cannot write %s: %s", path, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return (NULL);
+	}
+	(void) fchmod(fd, 0644 & ~cli_umask());
+	if ((f = fdopen(fd, "w")) == NULL) {
+		cli_error("cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return (f);
+}
+
+int
+cli_out_close(FILE *f, const char *path, char *tmp, int rv)
+{
+	int bad = fflush(f) != 0 || ferror(f) ||
+	    (tmp != NULL && fsync(fileno(f)) != 0);
+	int err = errno;
+
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	if (rv == 0 && bad)
+		rv = cli_error("writing %s failed: %s", path, strerror(err));
+	if (tmp == NULL)
+		return (rv);
+	if (rv == 0 && rename(tmp, path) != 0)
+		rv = cli_error("cannot write %s: %s", path, strerror(errno));
+	if (rv != 0)
+		unlink(tmp);
+	free(tmp);
+	return (rv);
 }
 
 int

@@ -120,6 +120,21 @@ expect_ok --json person list
 expect_json
 expect_eq "Jo Seeker" "$(json '$[0].name')" "global --json"
 
+# Columns line up by terminal width, not bytes: accents take one column,
+# CJK characters two.
+expect_ok person add "José Müller" --org "Ünïcode Ltd"
+jose=$(out)
+expect_ok person add "山田太郎" --org "Acme"
+yamada=$(out)
+expect_ok person list
+pad13=$(printf '%13s' '')
+expect_eq "$jose  José Müller$pad13 Ünïcode Ltd$pad13 -" \
+    "$(grep "^$jose" "$OUT")" "person list line with accents"
+expect_eq "$yamada  山田太郎$(printf '%16s' '') Acme$(printf '%20s' '') -" \
+    "$(grep "^$yamada" "$OUT")" "person list line with wide characters"
+expect_ok person rm "$jose"
+expect_ok person rm "$yamada"
+
 # edit: set, clear, add and remove list items, rename.
 expect_ok person edit "$ann" --title "Lead Designer" --org "" \
     --rm-email ANN@ACME.EXAMPLE --email new@acme.example --rm-tag friends \

@@ -128,5 +128,32 @@ else
 fi
 expect_fail 2 graph --format png
 expect_fail 1 graph -o "$TMP/no/such/dir/g.dot"
+# -o replaces the file only once the whole graph is written: a failure
+# leaves it as it was, with no temporary file behind.
+mkdir "$TMP/out"
+echo old >"$TMP/out/g.dot"
+cp "$DB" "$TMP/bad.db"
+sqlite3 "$TMP/bad.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+root=$(sqlite3 "$TMP/bad.db" \
+    "SELECT rootpage FROM sqlite_master WHERE name = 'person'")
+yes garbage | head -c 512 | dd of="$TMP/bad.db" bs=1 \
+    seek=$(((root - 1) * $(sqlite3 "$TMP/bad.db" "PRAGMA page_size"))) \
+    conv=notrunc 2>/dev/null
+expect_fail 1 --db "$TMP/bad.db" graph -o "$TMP/out/g.dot"
+expect_eq old "$(cat "$TMP/out/g.dot")" "-o file after a failed graph"
+expect_eq g.dot "$(ls "$TMP/out")" "files left after a failed graph"
+expect_ok graph -o "$TMP/out/g.dot"
+expect_eq "digraph tally {" "$(head -n 1 "$TMP/out/g.dot")" "-o file"
+expect_eq g.dot "$(ls "$TMP/out")" "files left after graph -o"
+if [ -w /dev/full ]; then
+	expect_fail 1 graph -o /dev/full
+	if command -v dot >/dev/null 2>&1; then
+		tly graph --format svg
+		"$TALLY" graph --format svg >/dev/full 2>"$ERR"
+		expect_eq 1 "$?" "exit of graph --format svg >/dev/full"
+		expect_eq 1 "$(wc -l <"$ERR" | tr -d ' ')" \
+		    "stderr lines of graph --format svg >/dev/full"
+	fi
+fi
 
 finish

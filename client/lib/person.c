@@ -156,6 +156,13 @@ check_in(tally *t, const char *id, const tally_person_in *in)
 	}
 	if (in->name != NULL && in->name[strspn(in->name, " \t")] == '\0')
 		return (tly_seterr(t, TALLY_EINVAL, "the name is empty"));
+	/* PERSON "me" always means the user: another "me" could never be
+	 * named. */
+	if (in->name != NULL && strcasecmp(in->name, "me") == 0 &&
+	    (id == NULL || strcmp(id, t->me) != 0))
+		return (tly_seterr(t, TALLY_EINVAL,
+		    "'%s' always means you: give the person another name",
+		    in->name));
 	if (in->closeness != TALLY_UNSET && in->closeness != -2 &&
 	    (in->closeness < 0 || in->closeness > 5))
 		return (tly_seterr(t, TALLY_EINVAL,

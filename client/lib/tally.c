@@ -679,6 +679,10 @@ tally_resolve(tally *t, char *id, enum tally_kind kind, const char *spec)
 			    "name, or an id)",
 			    spec, cands));
 	}
+	if (len < TLY_MIN_PREFIX && tly_id_is_prefix(spec))
+		return (tly_seterr(t, TALLY_ENOENT,
+		    "no %s '%s' (an id prefix needs at least %d characters)",
+		    kind_table[kind], spec, TLY_MIN_PREFIX));
 	return (tly_seterr(t, TALLY_ENOENT, "no %s '%s'", kind_table[kind],
 	    spec));
 }

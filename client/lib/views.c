@@ -15,6 +15,17 @@
 #include "tally_int.h"
 
 #define THANKS_WINDOW (30 * TLY_DAY) /* meetings older than this: moot */
+
+/* A favor kind in words, after "the" ("thank Ann for the referral")... */
+#define FAVOR_WHAT(k)                                                        \
+	"CASE " k " WHEN 'resume' THEN 'resume review' WHEN 'info' THEN"     \
+	" 'information' WHEN 'other' THEN 'favor' ELSE " k " END"
+/* ...and with its article ("you promised Ann an introduction"). */
+#define FAVOR_A(k)                                                           \
+	"CASE " k " WHEN 'introduction' THEN 'an introduction' WHEN 'advice'" \
+	" THEN 'advice' WHEN 'resume' THEN 'a resume review' WHEN 'info'"    \
+	" THEN 'information' WHEN 'other' THEN 'a favor' ELSE 'a ' || " k    \
+	" END"
 #define PROMISE_DAYS  7              /* a promise is due after a week */
 
 int
@@ -28,7 +39,7 @@ tally_due(tally *t, int64_t horizon, tally_due_fn fn, void *arg)
 	st = tly_stmt(t,
 	    "SELECT * FROM ("
 	    " SELECT 'thanks' AS what, f.id, f.person, p.name,"
-	    "  'thank ' || p.name || ' for the ' || f.kind ||"
+	    "  'thank ' || p.name || ' for the ' || " FAVOR_WHAT("f.kind") " ||"
 	    "  coalesce(': ' || f.note, '') AS text, f.done_at + 86400 AS due"
 	    "  FROM favor f JOIN person p ON p.id = f.person"
 	    "  WHERE f.dir = -1 AND f.status = 'done' AND f.thanked IS NULL"
@@ -48,7 +59,7 @@ tally_due(tally *t, int64_t horizon, tally_due_fn fn, void *arg)
 	    "  WHERE i.follow_up IS NOT NULL AND i.follow_up_done IS NULL"
 	    " UNION ALL"
 	    " SELECT 'promise', f.id, f.person, p.name,"
-	    "  'you promised ' || p.name || ' a ' || f.kind ||"
+	    "  'you promised ' || p.name || ' ' || " FAVOR_A("f.kind") " ||"
 	    "  coalesce(': ' || f.note, ''), f.created + ?4"
 	    "  FROM favor f JOIN person p ON p.id = f.person"
 	    "  WHERE f.dir = 1 AND f.status = 'promised'"
@@ -198,20 +209,22 @@ score(cand *c, sqlite3_stmt *st, int64_t now)
 			reason(c, 40, "follow-up due today");
 		else
 			reason(c, 40 + (int) (late > 30 ? 30 : late),
-			    "follow-up overdue by %ld days", late);
+			    "follow-up overdue by %ld day%s", late,
+			    late == 1 ? "" : "s");
 	} else if (follow != 0 && follow - now <= 3 * TLY_DAY) {
-		reason(c, 25, "follow-up due in %ld days",
-		    (long) ((follow - now + TLY_DAY - 1) / TLY_DAY));
+		long in = (long) ((follow - now + TLY_DAY - 1) / TLY_DAY);
+		reason(c, 25, "follow-up due in %ld day%s", in,
+		    in == 1 ? "" : "s");
 	}
 	if (thanks > 0)
-		reason(c, 35 + 5 * (thanks - 1), "you owe thanks for %d favor(s)",
-		    thanks);
+		reason(c, 35 + 5 * (thanks - 1), "you owe thanks for %d favor%s",
+		    thanks, thanks == 1 ? "" : "s");
 	if (balance < 0)
 		reason(c, 4 * (balance < -10 ? 10 : -balance),
 		    "you owe them (balance %d): offer help", balance);
 	if (asked > 0)
-		reason(c, 10, "%d favor(s) asked or promised, still open",
-		    asked);
+		reason(c, 10, "%d favor%s asked or promised, still open", asked,
+		    asked == 1 ? "" : "s");
 	if (closeness >= 2) {
 		int64_t gap = last ? now - last : 0;
 		if (last == 0)

@@ -62,7 +62,7 @@ item 0 thanks "$bob_c" Bob 2026-03-02T00:00:00Z true \
 item 1 follow-up "$bob_c" Bob 2026-03-04T00:00:00Z true \
     "follow up with Bob (call on 2026-03-01: send portfolio)"
 item 2 promise "$dan_f" Dan 2026-03-08T12:00:00Z true \
-    "you promised Dan a resume: review his CV"
+    "you promised Dan a resume review: review his CV"
 item 3 thanks "$carol_f" Carol 2026-03-09T00:00:00Z true \
     "thank Carol for the referral: referral at Initech"
 item 4 thanks "$ann_c" Ann 2026-03-11T09:00:00Z false \
@@ -94,11 +94,11 @@ rank()
 	expect_eq "$4" "$(json "\$[$1].reason")" "reason for $2"
 }
 rank 0 Bob 46 "follow-up overdue by 6 days"
-rank 1 Carol 45 "you owe thanks for 1 favor(s); you owe them (balance -5): offer help; tapped recently: go easy"
+rank 1 Carol 45 "you owe thanks for 1 favor; you owe them (balance -5): offer help; tapped recently: go easy"
 rank 2 Frank 25 "follow-up due in 2 days"
 rank 3 Eve 24 "close contact not seen in 99 days"
 rank 4 Hal 16 "close contact (2/5) never logged"
-rank 5 Dan 10 "1 favor(s) asked or promised, still open"
+rank 5 Dan 10 "1 favor asked or promised, still open"
 expect_eq "" "$(json '$[6].name')" "no one else (Ann, Gina)"
 expect_ok next -n 2
 expect_eq 2 "$(out | wc -l | tr -d ' ')" "next -n 2"
@@ -124,6 +124,22 @@ rank 1 Eve 24 "close contact not seen in 99 days"
 rank 2 Hal 16 "close contact (2/5) never logged"
 rank 3 Carol 10 "you owe them (balance -5): offer help; tapped recently: go easy"
 expect_eq "" "$(json '$[4].name')" "Bob and Dan are off the list"
+
+# Words: one day, two days; kinds of favor with their article.
+expect_ok person add Ivy
+expect_ok log ivy --kind call --at 2026-03-01 --follow-up 2026-03-09T12:00
+expect_ok favor add --from me --to ivy --kind introduction --status promised
+expect_ok favor add --from ivy --to me --kind info
+expect_ok next --json
+expect_eq "follow-up overdue by 1 day; you owe thanks for 1 favor; you owe them (balance -1): offer help; 1 favor asked or promised, still open; tapped recently: go easy" \
+    "$(sqlite3 :memory: "SELECT json_extract(value, '$.reason') FROM
+        json_each(readfile('$OUT')) WHERE json_extract(value, '$.name')
+        = 'Ivy'")" "reasons for Ivy"
+expect_ok due --json
+expect_out_has "thank Ivy for the information"
+expect_ok due --within 8 --json
+expect_out_has "you promised Ivy an introduction"
+expect_ok person rm ivy
 
 # A month later the thanks window and "tapped recently" have passed, and
 # Frank's follow-up is overdue.

@@ -62,6 +62,7 @@ expect_ok person show "$full"
 expect_out_has "Ann Lee"
 p3=$(printf '%s' "$full" | cut -c1-3)
 expect_fail 1 person show "$p3"
+expect_err_has "at least 4 characters"
 
 # Names: any case, a unique word, a unique word prefix.
 expect_ok person show "ANN LEE"
@@ -159,6 +160,11 @@ expect_fail 2 person edit "$ann" --referred-by "$ann"
 expect_fail 2 person add Dan --name Daniel
 expect_fail 2 person add Dan --email not-an-email
 expect_fail 2 person add Dan --phone call-me
+# "me" always means the user, so no one else may be called that.
+expect_fail 2 person add ME
+expect_err_has "always means you"
+expect_fail 2 person edit "$ann" --name me
+expect_ok person edit me --name "Jo Seeker"
 
 # rm takes the person's conversations, favors, introductions and
 # references with it, and nothing else.

@@ -52,7 +52,11 @@ typedef struct tally_strs {
 /* Opens (and migrates) the replica at path.  On success *tp is yours to
  * tally_close().  On failure *tp may still be set so that tally_errmsg()
  * can explain; close it too.  TALLY_EIO, TALLY_ECORRUPT, TALLY_ESCHEMA
- * (made by a newer tally), TALLY_EBUSY, TALLY_EREADONLY, TALLY_ENOMEM. */
+ * (made by a newer tally), TALLY_EBUSY, TALLY_EREADONLY, TALLY_ENOMEM;
+ * TALLY_ENOTINIT for an empty file unless creating, TALLY_EFORMAT for an
+ * SQLite file that is not a replica (neither is changed).  A write waits
+ * up to 10 s for another's lock; $TALLY_BUSY_TIMEOUT_MS (0-600000) sets
+ * that wait. */
 TALLY_API int tally_open(tally **tp, const char *path, int flags);
 /* Closes the replica.  NULL is a no-op. */
 TALLY_API void tally_close(tally *t);

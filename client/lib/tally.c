@@ -558,6 +558,8 @@ collect(tally *t, sqlite3_stmt *st, char *id, char *cands, size_t csz)
 		if (n < 8 && used < csz)
 			snprintf(cands + used, csz - used, "%s%.8s %s",
 			    n ? ", " : "", rid, what ? what : "");
+		else if (n == 8 && used < csz)
+			snprintf(cands + used, csz - used, ", ...");
 		n++;
 	}
 	sqlite3_reset(st);

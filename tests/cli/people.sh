@@ -97,6 +97,18 @@ expect_eq 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM interaction')" \
 expect_ok person show "$ann2"
 expect_out_has "the other one"
 
+# Many of the same name: eight candidates, then "...".
+i=0
+while [ $i -lt 10 ]; do
+	tly person add "Sam Same"
+	i=$((i + 1))
+done
+expect_fail 1 person show "sam same"
+expect_err_has ", ..."
+expect_eq 8 "$(grep -o 'Sam Same' "$ERR" | wc -l | tr -d ' ')" \
+    "candidates listed"
+sqlite3 "$DB" "DELETE FROM person WHERE name = 'Sam Same'"
+
 # Unknown people.
 expect_fail 1 person show "Nobody Here"
 expect_err_has "Nobody Here"

@@ -178,7 +178,7 @@ tally_thank(tally *t, const char *id)
 		return (rv);
 	if (sqlite3_changes(t->db) == 0)
 		return (tly_seterr(t, TALLY_ENOENT,
-		    "no favor or interaction with id %s", id));
+		    "no favor or conversation with id %s", id));
 	return (0);
 }
 

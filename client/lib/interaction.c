@@ -115,7 +115,7 @@ tally_interaction_list(
 			break;
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
-		rv = tly_dberr(t, "reading interactions");
+		rv = tly_dberr(t, "reading conversations");
 	sqlite3_reset(st);
 	return (rv);
 }
@@ -138,6 +138,6 @@ tally_interaction_done(tally *t, const char *id)
 		return (rv);
 	if (sqlite3_changes(t->db) == 0)
 		return (tly_seterr(t, TALLY_ESTATE,
-		    "interaction %.8s has no follow-up", id));
+		    "conversation %.8s has no follow-up", id));
 	return (0);
 }

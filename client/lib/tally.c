@@ -522,7 +522,7 @@ tally_me(tally *t, char *id)
 
 static const char *const kind_table[] = {
 	[TALLY_PERSON]      = "person",
-	[TALLY_INTERACTION] = "interaction",
+	[TALLY_INTERACTION] = "conversation",
 	[TALLY_FAVOR]       = "favor",
 	[TALLY_INTRO]       = "introduction",
 	[TALLY_REFERENCE]   = "reference",

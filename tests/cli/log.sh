@@ -114,6 +114,7 @@ c2=$(out)
 expect_fail 1 done "$c2"
 expect_err_has "no follow-up"
 expect_fail 1 done ffffffff
+expect_err_has "no conversation 'ffffffff'"
 expect_ok thank "$c1"
 expect_ok history ann --json
 expect_eq 2026-03-10T12:00:00Z "$(json '$[0].thanked')" "thanked"

@@ -96,6 +96,9 @@ const char *fmt_rel(int64_t t, char *buf);
 
 /* Prints s, then spaces up to width terminal columns (s is never cut). */
 void put_col(const char *s, int width);
+/* Prints s (NULL: nothing) with line breaks and tabs as spaces, so that
+ * a row of a listing stays on one line. */
+void put_flat(const char *s);
 
 /* Opens -o FILE for writing: a temporary file next to it, which
  * cli_out_close() renames over path on success and removes on failure

@@ -168,11 +168,12 @@ favor_text(void *arg, const tally_favor *f)
 	char when[24];
 
 	(void) arg;
-	printf("%.8s  %s  %-12s %-9s %s -> %s (%d)%s%s%s%s\n", f->id,
+	printf("%.8s  %s  %-12s %-9s %s -> %s (%d)%s", f->id,
 	    fmt_date(f->done_at ? f->done_at : f->created, when), f->kind,
 	    f->status, f->giver_name, f->receiver_name, f->weight,
-	    f->note ? ": " : "", f->note ? f->note : "",
-	    f->thanked ? " [thanked]" : "",
+	    f->note ? ": " : "");
+	put_flat(f->note);
+	printf("%s%s\n", f->thanked ? " [thanked]" : "",
 	    f->confirmed ? " [confirmed by both]" : "");
 	return (0);
 }
@@ -387,9 +388,11 @@ intro_text(void *arg, const tally_intro *i)
 	char when[24];
 
 	(void) arg;
-	printf("%.8s  %s  %s introduced %s and %s%s%s\n", i->id,
+	printf("%.8s  %s  %s introduced %s and %s%s", i->id,
 	    fmt_date(i->created, when), i->by_name, i->a_name, i->b_name,
-	    i->note ? ": " : "", i->note ? i->note : "");
+	    i->note ? ": " : "");
+	put_flat(i->note);
+	putchar('\n');
 	return (0);
 }
 
@@ -497,10 +500,10 @@ reference_text(void *arg, const tally_reference *r)
 	(void) arg;
 	printf("%.8s  ", r->id);
 	put_col(r->person_name, 24);
-	printf(" used %d time%s (last %s)%s%s\n", r->uses,
-	    r->uses == 1 ? "" : "s",
-	    fmt_date(r->last_used, when), r->for_what ? ": " : "",
-	    r->for_what ? r->for_what : "");
+	printf(" used %d time%s (last %s)%s", r->uses, r->uses == 1 ? "" : "s",
+	    fmt_date(r->last_used, when), r->for_what ? ": " : "");
+	put_flat(r->for_what);
+	putchar('\n');
 	return (0);
 }
 

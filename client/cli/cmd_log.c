@@ -113,7 +113,8 @@ history_text(void *arg, const tally_interaction *i)
 	(void) arg;
 	printf("%.8s  %s  %-8s ", i->id, fmt_time(i->at, at), i->kind);
 	put_col(i->person_name, 22);
-	printf(" %s", i->note ? i->note : "");
+	putchar(' ');
+	put_flat(i->note);
 	if (i->follow_up && !i->follow_up_done)
 		printf("  [follow up %s]", fmt_date(i->follow_up, fu));
 	printf("\n");

@@ -35,10 +35,11 @@ due_text(void *arg, const tally_due_item *d)
 	int *n = arg;
 
 	(*n)++;
-	printf("%.8s  %-9s %-12s %s\n", d->ref, d->what,
+	printf("%.8s  %-9s %-12s ", d->ref, d->what,
 	    d->overdue ? (fmt_rel(d->due, rel), strcat(rel, "!"))
-	               : fmt_rel(d->due, rel),
-	    d->text);
+	               : fmt_rel(d->due, rel));
+	put_flat(d->text);
+	putchar('\n');
 	return (0);
 }
 
@@ -177,7 +178,9 @@ hit_print(void *arg, const tally_hit *h)
 	if (s->arr == NULL) {
 		printf("%.8s  %-11s ", h->id, h->kind);
 		put_col(h->name, 24);
-		printf(" %s\n", h->snippet ? h->snippet : "");
+		putchar(' ');
+		put_flat(h->snippet);
+		putchar('\n');
 		return (0);
 	}
 	o = json_object();

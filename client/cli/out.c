@@ -353,6 +353,13 @@ put_col(const char *s, int width)
 		printf("%*s", width - w, "");
 }
 
+void
+put_flat(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		putchar(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
+}
+
 /* The local calendar day of t, as days since 1970-01-01. */
 static int64_t
 local_day(int64_t t)

@@ -119,6 +119,24 @@ expect_ok thank "$c1"
 expect_ok history ann --json
 expect_eq 2026-03-10T12:00:00Z "$(json '$[0].thanked')" "thanked"
 
+# A note on several lines keeps each listing row on one line (the JSON
+# keeps the line break).
+expect_ok log ann --kind coffee --at 2026-03-10T10:00 \
+    --note "$(printf 'line one\nline two\tend')" --follow-up +1d
+expect_ok history ann
+expect_eq 0 "$(grep -cv '^[0-9a-f]\{8\}  ' "$OUT")" \
+    "history rows that do not start with an id"
+expect_out_has "line one line two end"
+expect_ok due --within 2
+expect_eq 0 "$(grep -cv '^[0-9a-f]\{8\}  ' "$OUT")" \
+    "due rows that do not start with an id"
+expect_ok search "line"
+expect_eq 0 "$(grep -cv '^[0-9a-f]\{8\}  ' "$OUT")" \
+    "search rows that do not start with an id"
+expect_ok history ann --json
+expect_eq "$(printf 'line one\nline two\tend')" "$(json '$[0].note')" \
+    "the note as stored"
+
 # A later conversation closes the person's earlier open follow-ups.
 expect_ok log bob --kind call --at 2026-03-02 --follow-up 2026-03-20
 c3=$(out)

@@ -365,6 +365,9 @@ typedef struct tally_import_stats {
 	size_t updated; /* existing people matched and completed */
 	size_t same;    /* matched, nothing new */
 	size_t bad;     /* rejected records */
+	size_t skipped; /* records with nothing to import (a LinkedIn row
+	                   of a member who left: no name, only a URL or a
+	                   date) */
 } tally_import_stats;
 
 /* Receives each bad record: "FILE:LINE: what is wrong". */

@@ -1,0 +1,2245 @@
+/*
+ * json.c -- the JSON dump: `tally export json` and `tally import json`.
+ *
+ * The dump is one JSON object (client/JSON.md, "Export format"):
+ *   {"format":"tally","version":1,"exported":"2024-03-12T09:30:00Z",
+ *   "people":[...],"interactions":[...],"favors":[...],
+ *   "introductions":[...],"references":[...],"reference_uses":[...]}
+ * one record per line, every array ordered by id, every field present
+ * (null when unset), so that exporting, importing into a fresh replica
+ * and exporting again gives the same bytes.
+ *
+ * The importer streams: the file is read in chunks and parsed byte by
+ * byte by a small strict JSON reader (RFC 8259: UTF-8, no duplicate keys
+ * in a record, integers only where integers go); each record is decoded
+ * into an arena, checked, and stored with cached statements inside the
+ * import's one transaction.  Nothing is held per record once it is
+ * stored, so memory stays flat for any file size.  Limits: a string is
+ * cut at TALLY_MAX_TEXT bytes (the record is then bad), unknown values
+ * nest at most JS_MAX_DEPTH deep (deeper is malformed).
+ *
+ * A syntax error ends the import (the rest cannot be trusted); a record
+ * that parses but cannot be stored (a missing field, a bad time, a
+ * person that is not there) is a bad record, reported at the line where
+ * its '{' is.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_int.h"
+
+#define DUMP_FORMAT "tally"
+#define DUMP_VERSION 1
+#define JS_MAX_DEPTH 64     /* nesting of values we skip */
+#define JS_MAX_KEY 64       /* keys longer than this are unknown */
+#define JS_OUT_FLUSH 262144 /* bytes buffered before a write */
+/* The page cache while importing (-KiB): a big import touches the id
+ * and person indexes all over, and pages that do not fit are spilled to
+ * the WAL and read back. */
+#define JS_IMPORT_CACHE (-1024 * 1024)
+
+/* -- UTF-8 ------------------------------------------------------------ */
+
+/* Returns the length of the valid UTF-8 sequence at s (n > 0 bytes
+ * left), or 0: no overlongs, no surrogates, nothing past U+10FFFF. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return (1);
+	if (c < 0xc2 || c > 0xf4)
+		return (0);
+	if (c < 0xe0)
+		return (n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0);
+	if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+		return (0);
+	if (c < 0xf0) {
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+			return (0);
+		return (3);
+	}
+	if (n < 4 || (s[3] & 0xc0) != 0x80 || (c == 0xf0 && s[1] < 0x90) ||
+	    (c == 0xf4 && s[1] >= 0x90))
+		return (0);
+	return (4);
+}
+
+static int
+utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		if (*s < 0x80) {
+			s++;
+			n--;
+			continue;
+		}
+		if ((k = utf8_seq(s, n)) == 0)
+			return (0);
+		s += k;
+		n -= k;
+	}
+	return (1);
+}
+
+/* -- Writing ---------------------------------------------------------- */
+
+int
+tly_json_str(tly_buf *b, const char *str, size_t n)
+{
+	static const char    hex[] = "0123456789abcdef";
+	const unsigned char *s     = (const unsigned char *) str;
+	unsigned char       *o;
+	size_t               i = 0, k;
+	int                  rv;
+
+	if (n > (SIZE_MAX - 2) / 6)
+		return (TALLY_ENOMEM);
+	if ((rv = tly_buf_reserve(b, n * 6 + 2)) != 0)
+		return (rv);
+	o    = b->p + b->len;
+	*o++ = '"';
+	while (i < n) {
+		unsigned c = s[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (unsigned char) c;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			if ((k = utf8_seq(s + i, n - i)) == 0) {
+				memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+				o += 3;
+				i++;
+			} else {
+				memcpy(o, s + i, k);
+				o += k;
+				i += k;
+			}
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*o++ = (unsigned char) c;
+			break;
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		default:
+			memcpy(o, "u00", 3);
+			o += 3;
+			*o++ = (unsigned char) hex[c >> 4];
+			*o++ = (unsigned char) hex[c & 15];
+			break;
+		}
+		i++;
+	}
+	*o++   = '"';
+	b->len = (size_t) (o - b->p);
+	return (0);
+}
+
+/* -- Reading: the source and the lexer -------------------------------- */
+
+/* Bytes come from f in chunks, or (f NULL) from one string. */
+typedef struct jsrc {
+	FILE          *f;
+	unsigned char *buf;
+	size_t         pos, end, cap;
+	int            eof;
+	int            ioerr; /* errno of a failed read, or 0 */
+	unsigned long  line;  /* of the byte at pos */
+} jsrc;
+
+static int
+js_refill(jsrc *s)
+{
+	size_t n;
+
+	if (s->f == NULL || s->eof)
+		return (0);
+	n      = fread(s->buf, 1, s->cap, s->f);
+	s->pos = 0;
+	s->end = n;
+	if (n == 0) {
+		s->eof = 1;
+		if (ferror(s->f))
+			s->ioerr = errno != 0 ? errno : EIO;
+		return (0);
+	}
+	return (1);
+}
+
+static inline int
+js_peek(jsrc *s)
+{
+	return (s->pos < s->end || js_refill(s) ? s->buf[s->pos] : -1);
+}
+
+/* Skips white space; returns the next byte (not consumed) or -1. */
+static inline int
+js_ws(jsrc *s)
+{
+	int c;
+
+	while (
+	    (c = js_peek(s)) == ' ' || c == '\n' || c == '\r' || c == '\t') {
+		if (c == '\n')
+			s->line++;
+		s->pos++;
+	}
+	return (c);
+}
+
+/* Where a field of a record goes (see jfield). */
+enum jtype { JT_STR, JT_INT, JT_BOOL, JT_LIST };
+#define JF_REQ 0x1  /* must be there and not null */
+#define JF_ID 0x2   /* a row id: TALLY_ID_LEN lower-case hex */
+#define JF_TIME 0x4 /* "YYYY-MM-DDTHH:MM:SSZ", kept in i */
+
+typedef struct jfield {
+	const char   *name;
+	unsigned char type;  /* enum jtype */
+	unsigned char flags; /* JF_* */
+	unsigned char slot;  /* JT_LIST: which of jp.lists */
+	unsigned char item;  /* JT_LIST: 'e' email, 'p' phone, 't' tag */
+} jfield;
+
+typedef struct jval {
+	int         set;  /* the key was there (maybe null) */
+	int         null; /* its value was null */
+	int64_t     i;    /* JT_INT, JT_BOOL, JF_TIME */
+	size_t      off;  /* JT_STR: in the arena, NUL-terminated */
+	size_t      len;
+	const char *s; /* JT_STR, JT_LIST: resolved after the record */
+} jval;
+
+#define JS_NLISTS 3
+
+typedef struct jp {
+	jsrc        s;
+	tally      *t;
+	const char *path;
+	tly_buf     arena;            /* decoded strings of one record */
+	tly_buf     lists[JS_NLISTS]; /* JSON text of its lists */
+	int         rv;               /* why parsing stopped */
+	char        bad[256];         /* first problem of the record */
+} jp;
+
+/* Ends parsing: malformed JSON at the current line (or a read error). */
+static int
+js_fail(jp *p, const char *what)
+{
+	if (p->s.ioerr != 0)
+		p->rv = tly_seterr(p->t, TALLY_EIO, "reading %s: %s", p->path,
+		    strerror(p->s.ioerr));
+	else
+		p->rv = tly_seterr(p->t, TALLY_EFORMAT,
+		    "%s:%lu: malformed JSON: %s", p->path, p->s.line, what);
+	return (-1);
+}
+
+static void js_bad(jp *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+js_bad(jp *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->bad[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->bad, sizeof p->bad, fmt, ap);
+	va_end(ap);
+}
+
+/* Expects the byte c next. */
+static int
+js_expect(jp *p, int c, const char *what)
+{
+	if (js_ws(&p->s) != c)
+		return (js_fail(p, what));
+	p->s.pos++;
+	return (0);
+}
+
+static int
+js_lit(jp *p, const char *word)
+{
+	for (const char *w = word; *w != '\0'; w++) {
+		if (js_peek(&p->s) != (unsigned char) *w)
+			return (js_fail(p,
+			    "unknown word (not true, false or "
+			    "null)"));
+		p->s.pos++;
+	}
+	return (0);
+}
+
+/* Appends decoded bytes, keeping at most max of *total. */
+static int
+js_put(jp *p, const void *b, size_t n, size_t *total, size_t max)
+{
+	size_t room = *total < max ? max - *total : 0;
+
+	*total += n;
+	if (tly_buf_append(&p->arena, b, n < room ? n : room) != 0) {
+		p->rv = tly_seterr(p->t, TALLY_ENOMEM, "out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+js_hex4(jp *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int c = js_peek(&p->s);
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (unsigned) (c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (unsigned) (c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v * 16 + (unsigned) (c - 'A' + 10);
+		else
+			return (js_fail(p, "bad \\u escape"));
+		p->s.pos++;
+	}
+	*out = v;
+	return (0);
+}
+
+static int
+js_put_cp(jp *p, unsigned cp, size_t *total, size_t max)
+{
+	unsigned char u[4];
+	size_t        n;
+
+	if (cp < 0x80) {
+		u[0] = (unsigned char) cp;
+		n    = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char) (0xc0 | cp >> 6);
+		u[1] = (unsigned char) (0x80 | (cp & 0x3f));
+		n    = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char) (0xe0 | cp >> 12);
+		u[1] = (unsigned char) (0x80 | (cp >> 6 & 0x3f));
+		u[2] = (unsigned char) (0x80 | (cp & 0x3f));
+		n    = 3;
+	} else {
+		u[0] = (unsigned char) (0xf0 | cp >> 18);
+		u[1] = (unsigned char) (0x80 | (cp >> 12 & 0x3f));
+		u[2] = (unsigned char) (0x80 | (cp >> 6 & 0x3f));
+		u[3] = (unsigned char) (0x80 | (cp & 0x3f));
+		n    = 4;
+	}
+	return (js_put(p, u, n, total, max));
+}
+
+/* Decodes the escape whose letter c was just consumed. */
+static int
+js_escape(jp *p, int c, size_t *total, size_t max, int *lone)
+{
+	unsigned cp, lo;
+	char     ch;
+
+	switch (c) {
+	case '"':
+	case '\\':
+	case '/':
+		ch = (char) c;
+		break;
+	case 'b':
+		ch = '\b';
+		break;
+	case 'f':
+		ch = '\f';
+		break;
+	case 'n':
+		ch = '\n';
+		break;
+	case 'r':
+		ch = '\r';
+		break;
+	case 't':
+		ch = '\t';
+		break;
+	case 'u':
+		if (js_hex4(p, &cp) != 0)
+			return (-1);
+		if (cp >= 0xdc00 && cp <= 0xdfff) {
+			*lone = 1;
+			return (js_put_cp(p, 0xfffd, total, max));
+		}
+		if (cp < 0xd800 || cp > 0xdbff)
+			return (js_put_cp(p, cp, total, max));
+		/* A high surrogate wants \u and a low one next. */
+		if (js_peek(&p->s) != '\\') {
+			*lone = 1;
+			return (js_put_cp(p, 0xfffd, total, max));
+		}
+		p->s.pos++;
+		if ((c = js_peek(&p->s)) < 0)
+			return (js_fail(p, "unterminated string"));
+		p->s.pos++;
+		if (c != 'u') {
+			*lone = 1;
+			if (js_put_cp(p, 0xfffd, total, max) != 0)
+				return (-1);
+			return (js_escape(p, c, total, max, lone));
+		}
+		if (js_hex4(p, &lo) != 0)
+			return (-1);
+		if (lo < 0xdc00 || lo > 0xdfff) {
+			*lone = 1;
+			if (js_put_cp(p, 0xfffd, total, max) != 0)
+				return (-1);
+			return (js_put_cp(p,
+			    lo >= 0xd800 && lo <= 0xdbff ? 0xfffd : lo, total,
+			    max));
+		}
+		return (js_put_cp(p,
+		    0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), total,
+		    max));
+	default:
+		return (js_fail(p, "bad escape in a string"));
+	}
+	return (js_put(p, &ch, 1, total, max));
+}
+
+/* Reads a string (its '"' is next) into the arena, NUL-terminated, at
+ * *off; keeps at most max bytes.  With what, a string that is too long,
+ * not UTF-8 or holds a NUL marks the record bad. */
+static int
+js_string(jp *p, size_t max, const char *what, size_t *off, size_t *len)
+{
+	jsrc  *s     = &p->s;
+	size_t start = p->arena.len, total = 0;
+	int    lone = 0, c;
+
+	s->pos++;
+	for (;;) {
+		const unsigned char *b, *q, *e;
+
+		if (s->pos == s->end && !js_refill(s))
+			return (js_fail(p, "unterminated string"));
+		b = q = s->buf + s->pos;
+		e     = s->buf + s->end;
+		while (q < e && *q != '"' && *q != '\\' && *q >= 0x20)
+			q++;
+		if (q > b) {
+			if (js_put(p, b, (size_t) (q - b), &total, max) != 0)
+				return (-1);
+			s->pos += (size_t) (q - b);
+			continue;
+		}
+		s->pos++;
+		if (*q == '"')
+			break;
+		if (*q < 0x20)
+			return (js_fail(p, "control character in a string"));
+		if ((c = js_peek(s)) < 0)
+			return (js_fail(p, "unterminated string"));
+		s->pos++;
+		if (js_escape(p, c, &total, max, &lone) != 0)
+			return (-1);
+	}
+	*off = start;
+	*len = p->arena.len - start;
+	if (tly_buf_append(&p->arena, "", 1) != 0) {
+		p->rv = tly_seterr(p->t, TALLY_ENOMEM, "out of memory");
+		return (-1);
+	}
+	if (what == NULL)
+		return (0);
+	if (total > max)
+		js_bad(p, "\"%s\" is too long (%zu bytes, at most %zu)", what,
+		    total, max);
+	else if (lone || !utf8_ok(p->arena.p + start, *len))
+		js_bad(p, "\"%s\" is not valid UTF-8", what);
+	else if (memchr(p->arena.p + start, '\0', *len) != NULL)
+		js_bad(p, "\"%s\" contains a NUL character", what);
+	return (0);
+}
+
+/* Reads a number; *isint when it is an integer that fits an int64. */
+static int
+js_number(jp *p, int64_t *v, int *isint)
+{
+	jsrc    *s   = &p->s;
+	uint64_t mag = 0;
+	int      neg = 0, c, nd = 0, over = 0;
+
+	*isint = 1;
+	if (js_peek(s) == '-') {
+		neg = 1;
+		s->pos++;
+	}
+	while ((c = js_peek(s)) >= '0' && c <= '9') {
+		if (nd == 1 && mag == 0)
+			return (js_fail(p, "number with a leading zero"));
+		if (mag > (UINT64_MAX - 9) / 10)
+			over = 1;
+		else
+			mag = mag * 10 + (uint64_t) (c - '0');
+		nd++;
+		s->pos++;
+	}
+	if (nd == 0)
+		return (js_fail(p, "malformed number"));
+	if (c == '.') {
+		*isint = 0;
+		s->pos++;
+		for (nd = 0; (c = js_peek(s)) >= '0' && c <= '9'; nd++)
+			s->pos++;
+		if (nd == 0)
+			return (js_fail(p, "malformed number"));
+	}
+	if (c == 'e' || c == 'E') {
+		*isint = 0;
+		s->pos++;
+		if ((c = js_peek(s)) == '+' || c == '-')
+			s->pos++;
+		for (nd = 0; (c = js_peek(s)) >= '0' && c <= '9'; nd++)
+			s->pos++;
+		if (nd == 0)
+			return (js_fail(p, "malformed number"));
+	}
+	if (over || mag > (uint64_t) INT64_MAX)
+		*isint = 0;
+	*v = !*isint ? 0 : neg ? -(int64_t) mag : (int64_t) mag;
+	return (0);
+}
+
+/* Skips one value of any kind, nested at most JS_MAX_DEPTH deep. */
+static int
+js_skip(jp *p, int depth)
+{
+	size_t  mark = p->arena.len, off, len;
+	int64_t v;
+	int     c = js_ws(&p->s), isint, close;
+
+	switch (c) {
+	case '"':
+		if (js_string(p, 0, NULL, &off, &len) != 0)
+			return (-1);
+		p->arena.len = mark;
+		return (0);
+	case 't':
+		return (js_lit(p, "true"));
+	case 'f':
+		return (js_lit(p, "false"));
+	case 'n':
+		return (js_lit(p, "null"));
+	case '{':
+	case '[':
+		break;
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return (js_number(p, &v, &isint));
+		return (js_fail(p,
+		    c < 0 ? "unexpected end of file"
+		          : "unexpected character"));
+	}
+	if (depth >= JS_MAX_DEPTH)
+		return (js_fail(p, "values nested too deeply"));
+	close = c == '{' ? '}' : ']';
+	p->s.pos++;
+	if (js_ws(&p->s) == close) {
+		p->s.pos++;
+		return (0);
+	}
+	for (;;) {
+		if (close == '}') {
+			if (js_ws(&p->s) != '"')
+				return (js_fail(p, "expected a key"));
+			if (js_string(p, 0, NULL, &off, &len) != 0 ||
+			    js_expect(p, ':', "expected ':'") != 0)
+				return (-1);
+			p->arena.len = mark;
+		}
+		if (js_skip(p, depth + 1) != 0)
+			return (-1);
+		c = js_ws(&p->s);
+		p->s.pos++;
+		if (c == close)
+			return (0);
+		if (c != ',')
+			return (js_fail(p,
+			    close == '}' ? "expected ',' or '}'"
+			                 : "expected ',' or ']'"));
+	}
+}
+
+static int
+is_id(const char *s, size_t n)
+{
+	if (n != TALLY_ID_LEN)
+		return (0);
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
+			return (0);
+	return (1);
+}
+
+static int
+is_email(const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	return (at != NULL && at != e && at[1] != '\0' &&
+	    strchr(at + 1, '@') == NULL && strpbrk(e, " \t\r\n<>,;") == NULL);
+}
+
+/* Reads a list of strings into p->lists[f->slot] as JSON text. */
+static int
+js_list(jp *p, const jfield *f)
+{
+	tly_buf *out  = &p->lists[f->slot];
+	size_t   mark = p->arena.len, off, len, n = 0;
+	int      c;
+
+	p->s.pos++;
+	tly_buf_reset(out);
+	if (tly_buf_puts(out, "[") != 0)
+		goto nomem;
+	if ((c = js_ws(&p->s)) == ']') {
+		p->s.pos++;
+		goto done;
+	}
+	for (;;) {
+		if (js_ws(&p->s) != '"') {
+			js_bad(p, "\"%s\" must be a list of strings", f->name);
+			if (js_skip(p, 1) != 0)
+				return (-1);
+		} else {
+			const char *what = f->item == 'e' ? "email"
+			    : f->item == 'p'              ? "phone"
+			                                  : "tag";
+			if (js_string(p, TLY_IO_MAX_ITEM, what, &off, &len) !=
+			    0)
+				return (-1);
+			const char *item = (const char *) p->arena.p + off;
+			if (p->bad[0] == '\0' && f->item == 'e' &&
+			    !is_email(item))
+				js_bad(p, "'%.80s' is not an email address",
+				    item);
+			if (p->bad[0] == '\0' && f->item == 'p' &&
+			    strpbrk(item, "0123456789") == NULL)
+				js_bad(
+				    p, "'%.80s' is not a phone number", item);
+			if (++n > TLY_IO_MAX_LIST)
+				js_bad(p, "more than %d %ss", TLY_IO_MAX_LIST,
+				    what);
+			if (p->bad[0] == '\0' &&
+			    ((n > 1 && tly_buf_puts(out, ",") != 0) ||
+			        tly_json_str(out, item, len) != 0))
+				goto nomem;
+			p->arena.len = mark;
+		}
+		c = js_ws(&p->s);
+		p->s.pos++;
+		if (c == ']')
+			break;
+		if (c != ',')
+			return (js_fail(p, "expected ',' or ']'"));
+	}
+done:
+	if (tly_buf_puts(out, "]") == 0 && tly_buf_cstr(out) != NULL)
+		return (0);
+nomem:
+	p->rv = tly_seterr(p->t, TALLY_ENOMEM, "out of memory");
+	return (-1);
+}
+
+/* Reads the value of field f (its first byte is c, not consumed). */
+static int
+js_value(jp *p, const jfield *f, jval *v, int c)
+{
+	int isint;
+
+	v->set = 1;
+	if (c == 'n') {
+		v->null = 1;
+		return (js_lit(p, "null"));
+	}
+	switch (f->type) {
+	case JT_STR:
+		if (c == '"')
+			return (js_string(
+			    p, TALLY_MAX_TEXT, f->name, &v->off, &v->len));
+		js_bad(p, "\"%s\" must be a string", f->name);
+		break;
+	case JT_INT:
+		if (c == '-' || (c >= '0' && c <= '9')) {
+			if (js_number(p, &v->i, &isint) != 0)
+				return (-1);
+			if (!isint)
+				js_bad(
+				    p, "\"%s\" must be an integer", f->name);
+			return (0);
+		}
+		js_bad(p, "\"%s\" must be an integer", f->name);
+		break;
+	case JT_BOOL:
+		if (c == 't' || c == 'f') {
+			v->i = c == 't';
+			return (js_lit(p, c == 't' ? "true" : "false"));
+		}
+		js_bad(p, "\"%s\" must be true or false", f->name);
+		break;
+	case JT_LIST:
+		if (c == '[')
+			return (js_list(p, f));
+		js_bad(p, "\"%s\" must be a list of strings", f->name);
+		break;
+	}
+	return (js_skip(p, 1));
+}
+
+/* Reads one record (an object; its '{' is next) into v[0..nf). */
+static int
+js_record(jp *p, const jfield *f, size_t nf, jval *v)
+{
+	size_t off, len;
+	int    c;
+
+	memset(v, 0, nf * sizeof *v);
+	tly_buf_reset(&p->arena);
+	p->bad[0] = '\0';
+	p->s.pos++;
+	if ((c = js_ws(&p->s)) == '}') {
+		p->s.pos++;
+		goto done;
+	}
+	for (;;) {
+		size_t i;
+
+		if (c != '"')
+			return (js_fail(p, "expected a key"));
+		if (js_string(p, JS_MAX_KEY, NULL, &off, &len) != 0)
+			return (-1);
+		for (i = 0; i < nf; i++)
+			if (strcmp(f[i].name, (char *) p->arena.p + off) == 0)
+				break;
+		p->arena.len = off;
+		if (js_expect(p, ':', "expected ':'") != 0)
+			return (-1);
+		c = js_ws(&p->s);
+		if (i == nf) {
+			if (js_skip(p, 1) != 0) /* unknown: ignored */
+				return (-1);
+		} else if (v[i].set) {
+			js_bad(p, "\"%s\" appears twice", f[i].name);
+			if (js_skip(p, 1) != 0)
+				return (-1);
+		} else if (js_value(p, &f[i], &v[i], c) != 0)
+			return (-1);
+		c = js_ws(&p->s);
+		p->s.pos++;
+		if (c == '}')
+			break;
+		if (c != ',')
+			return (js_fail(p, "expected ',' or '}'"));
+		c = js_ws(&p->s);
+	}
+done:
+	/* Resolve and check what came. */
+	for (size_t i = 0; i < nf; i++) {
+		jval *x = &v[i];
+		if (f[i].type == JT_LIST) {
+			x->s = x->set && !x->null
+			    ? (const char *) p->lists[f[i].slot].p
+			    : "[]";
+			continue;
+		}
+		if (f[i].type == JT_STR && x->set && !x->null) {
+			x->s = (const char *) p->arena.p + x->off;
+			if (x->len == 0) { /* "" is unset, as in the library */
+				x->null = 1;
+				x->s    = NULL;
+			}
+		}
+		if (x->null)
+			x->set = 0;
+		if (!x->set) {
+			if (f[i].flags & JF_REQ)
+				js_bad(p, "\"%s\" is missing", f[i].name);
+			continue;
+		}
+		if ((f[i].flags & JF_ID) && !is_id(x->s, x->len))
+			js_bad(p, "\"%s\" is not a tally id: '%.40s'",
+			    f[i].name, x->s);
+		if ((f[i].flags & JF_TIME) && tly_time_parse_iso(x->s, &x->i))
+			js_bad(p,
+			    "\"%s\" is not a UTC time like "
+			    "2024-03-12T09:30:00Z: '%.40s'",
+			    f[i].name, x->s);
+	}
+	return (0);
+}
+
+/* -- Storing records -------------------------------------------------- */
+
+enum {
+	P_ID,
+	P_NAME,
+	P_ORG,
+	P_TITLE,
+	P_URL,
+	P_HOW_MET,
+	P_REFERRED_BY,
+	P_NOTE,
+	P_EMAILS,
+	P_PHONES,
+	P_TAGS,
+	P_CLOSENESS,
+	P_IS_ME,
+	P_CREATED,
+	P_UPDATED,
+	P_N
+};
+static const jfield person_fields[P_N] = {
+	{ "id", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "name", JT_STR, JF_REQ, 0, 0 },
+	{ "org", JT_STR, 0, 0, 0 },
+	{ "title", JT_STR, 0, 0, 0 },
+	{ "url", JT_STR, 0, 0, 0 },
+	{ "how_met", JT_STR, 0, 0, 0 },
+	{ "referred_by", JT_STR, JF_ID, 0, 0 },
+	{ "note", JT_STR, 0, 0, 0 },
+	{ "emails", JT_LIST, 0, 0, 'e' },
+	{ "phones", JT_LIST, 0, 1, 'p' },
+	{ "tags", JT_LIST, 0, 2, 't' },
+	{ "closeness", JT_INT, 0, 0, 0 },
+	{ "is_me", JT_BOOL, 0, 0, 0 },
+	{ "created", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+};
+
+enum {
+	I_ID,
+	I_PERSON,
+	I_KIND,
+	I_AT,
+	I_MINUTES,
+	I_NOTE,
+	I_FOLLOW_UP,
+	I_FOLLOW_UP_DONE,
+	I_THANKED,
+	I_CREATED,
+	I_UPDATED,
+	I_N
+};
+static const jfield interaction_fields[I_N] = {
+	{ "id", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "person", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "kind", JT_STR, JF_REQ, 0, 0 },
+	{ "at", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "minutes", JT_INT, 0, 0, 0 },
+	{ "note", JT_STR, 0, 0, 0 },
+	{ "follow_up", JT_STR, JF_TIME, 0, 0 },
+	{ "follow_up_done", JT_STR, JF_TIME, 0, 0 },
+	{ "thanked", JT_STR, JF_TIME, 0, 0 },
+	{ "created", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+};
+
+enum {
+	F_ID,
+	F_FROM,
+	F_TO,
+	F_KIND,
+	F_STATUS,
+	F_WEIGHT,
+	F_NOTE,
+	F_INTRO,
+	F_DONE_AT,
+	F_THANKED,
+	F_CONFIRMED,
+	F_CREATED,
+	F_UPDATED,
+	F_N
+};
+static const jfield favor_fields[F_N] = {
+	{ "id", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "from", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "to", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "kind", JT_STR, JF_REQ, 0, 0 },
+	{ "status", JT_STR, JF_REQ, 0, 0 },
+	{ "weight", JT_INT, 0, 0, 0 },
+	{ "note", JT_STR, 0, 0, 0 },
+	{ "intro", JT_STR, JF_ID, 0, 0 },
+	{ "done_at", JT_STR, JF_TIME, 0, 0 },
+	{ "thanked", JT_STR, JF_TIME, 0, 0 },
+	{ "confirmed", JT_BOOL, 0, 0, 0 },
+	{ "created", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+};
+
+enum { N_ID, N_BY, N_A, N_B, N_NOTE, N_STATUS, N_CREATED, N_UPDATED, N_N };
+static const jfield intro_fields[N_N] = {
+	{ "id", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "by", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "a", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "b", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "note", JT_STR, 0, 0, 0 },
+	{ "status", JT_STR, 0, 0, 0 },
+	{ "created", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+};
+
+enum { R_ID, R_PERSON, R_FOR, R_CREATED, R_UPDATED, R_N };
+static const jfield reference_fields[R_N] = {
+	{ "id", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "person", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "for_what", JT_STR, 0, 0, 0 },
+	{ "created", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+};
+
+enum { U_ID, U_REFERENCE, U_FOR, U_AT, U_CREATED, U_UPDATED, U_N };
+static const jfield use_fields[U_N] = {
+	{ "id", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "reference", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "for_what", JT_STR, JF_REQ, 0, 0 },
+	{ "at", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "created", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+};
+
+#define JS_MAX_FIELDS 16
+
+/* A link to a row that may come later in the dump, set at the end. */
+typedef struct fixup {
+	char          row[TALLY_ID_LEN + 1];
+	char          target[TALLY_ID_LEN + 1];
+	int           intro;   /* 1: favor.intro, 0: person.referred_by */
+	int64_t       updated; /* of the row as the dump has it */
+	unsigned long line;
+} fixup;
+
+/* What import_person and import_favor work out and bind. */
+typedef struct person_row {
+	const char *id;       /* in this replica */
+	const char *referred; /* in this replica, or NULL until fixed */
+	char       *key;      /* name_key */
+	int         is_me;    /* inserted as the user */
+} person_row;
+
+typedef struct favor_row {
+	const char *person; /* the other party */
+	const char *intro;  /* NULL until fixed */
+	int         dir;
+	int         weight;
+} favor_row;
+
+/*
+ * People, interactions and favors are stored in batches: each record
+ * goes to a staging table in temp, and every JS_BATCH records one
+ * INSERT ... SELECT moves them.  A statement on these tables opens a
+ * statement journal (their triggers write the FTS5 indexes), and FTS5
+ * (SQLite 3.40) flushes its pending index at each one: statement per
+ * row, that flush dominated.  If a batch fails (an id already there, a
+ * person missing), it is rolled back and its records are stored one by
+ * one, which updates or reports each as it should.
+ */
+#define JS_BATCH 1024
+
+typedef struct stage {
+	const char *create; /* the staging table, c1..cN and line */
+	const char *put;    /* one record into it: ?1..?N as ins, line */
+	const char *flush;  /* all of it into the real table */
+	const char *scan;   /* c1..cN, line, in order */
+	const char *clear;
+	const char *ins; /* one row: ?1..?N */
+	const char *upd; /* the same, when the dump's row is newer */
+	int         ncols;
+	const char *what; /* in messages */
+	const char *fk;   /* what a foreign key failure means */
+} stage;
+
+enum { ST_PERSON, ST_INTERACTION, ST_FAVOR, ST_N };
+
+typedef struct jx {
+	tly_imp       im;
+	jp            p;
+	char          dump_me[TALLY_ID_LEN + 1]; /* the dump's "me" */
+	fixup        *fix;
+	size_t        nfix, capfix;
+	unsigned long line; /* where the current record starts */
+	person_row    person;
+	favor_row     favor;
+	size_t        staged[ST_N]; /* records waiting in each stage */
+	int           scan_ncols;   /* for bind_scan */
+	struct jreport {
+		unsigned long line;
+		char         *msg;
+	} * q; /* bad records of the batch, to say in order */
+	size_t nq, capq;
+} jx;
+
+/* Reports a bad record; while a batch is waiting, the report waits
+ * with it, so that reports come in the order of the file. */
+static void jx_bad(jx *x, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+jx_bad(jx *x, unsigned long line, const char *fmt, ...)
+{
+	char    msg[512];
+	int     waiting = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	for (int k = 0; k < ST_N; k++)
+		waiting |= x->staged[k] > 0;
+	if (waiting && x->nq == x->capq) {
+		size_t          cap = x->capq ? x->capq * 2 : 16;
+		struct jreport *q   = realloc(x->q, cap * sizeof *q);
+		if (q != NULL) {
+			x->q    = q;
+			x->capq = cap;
+		}
+	}
+	if (waiting && x->nq < x->capq &&
+	    (x->q[x->nq].msg = strdup(msg)) != NULL) {
+		x->q[x->nq++].line = line;
+		return;
+	}
+	tly_imp_bad(&x->im, line, "%s", msg);
+}
+
+static int
+report_cmp(const void *a, const void *b)
+{
+	const struct jreport *x = a, *y = b;
+
+	return (x->line < y->line ? -1 : x->line > y->line);
+}
+
+/* Says the reports that waited for a batch, by line. */
+static void
+jx_said(jx *x)
+{
+	if (x->nq > 1)
+		qsort(x->q, x->nq, sizeof *x->q, report_cmp);
+	for (size_t i = 0; i < x->nq; i++) {
+		tly_imp_bad(&x->im, x->q[i].line, "%s", x->q[i].msg);
+		free(x->q[i].msg);
+	}
+	x->nq = 0;
+}
+
+static void
+bind_str(sqlite3_stmt *st, int i, const jval *v)
+{
+	if (v->set)
+		sqlite3_bind_text(st, i, v->s, (int) v->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_int(sqlite3_stmt *st, int i, const jval *v)
+{
+	if (v->set)
+		sqlite3_bind_int64(st, i, v->i);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* The id a person of the dump has in this replica: the dump's "me" is
+ * the replica's. */
+static const char *
+map_person(const jx *x, const char *id)
+{
+	if (id != NULL && x->dump_me[0] != '\0' && strcmp(id, x->dump_me) == 0)
+		return (x->im.t->me);
+	return (id);
+}
+
+static int
+row_exists(jx *x, const char *sql, const char *id, int *yes)
+{
+	sqlite3_stmt *st = tly_stmt(x->im.t, sql);
+	int           rc;
+
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	tly_bind_text(st, 1, id);
+	rc   = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (tly_dberr(x->im.t, "importing"));
+	return (0);
+}
+
+static int
+add_fixup(
+    jx *x, const char *row, const char *target, int intro, int64_t updated)
+{
+	fixup *f;
+
+	if (x->nfix == x->capfix) {
+		size_t cap = x->capfix ? x->capfix * 2 : 64;
+		if ((f = realloc(x->fix, cap * sizeof *f)) == NULL)
+			return (tly_seterr(
+			    x->im.t, TALLY_ENOMEM, "out of memory"));
+		x->fix    = f;
+		x->capfix = cap;
+	}
+	f = &x->fix[x->nfix++];
+	snprintf(f->row, sizeof f->row, "%s", row);
+	snprintf(f->target, sizeof f->target, "%s", target);
+	f->intro   = intro;
+	f->updated = updated;
+	f->line    = x->line;
+	return (0);
+}
+
+/* Binds the current row of the scan statement arg, column i to ?i+1. */
+static void
+bind_scan(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	sqlite3_stmt *scan = (sqlite3_stmt *) (uintptr_t) arg;
+
+	for (int i = 0; i < x->scan_ncols; i++)
+		sqlite3_bind_value(st, i + 1, sqlite3_column_value(scan, i));
+}
+
+/* Binds a record with bind and stores it in one row: added, or updated
+ * when the dump's row is newer, or the same; a constraint failure makes
+ * it a bad record (what names it, fk says what a foreign key failure
+ * means).  *stored tells whether the row was written. */
+static int
+store(jx *x, const char *ins, const char *upd,
+    void (*bind)(jx *, sqlite3_stmt *, const void *), const void *arg,
+    const char *what, const char *fk, unsigned long line, int *stored)
+{
+	tally        *t  = x->im.t;
+	sqlite3_stmt *st = tly_stmt(t, ins);
+	int           rc, ext;
+
+	*stored = 0;
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	bind(x, st, arg);
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		sqlite3_reset(st);
+		x->im.st->added++;
+		*stored = 1;
+		return (0);
+	}
+	ext = sqlite3_extended_errcode(t->db);
+	sqlite3_reset(st);
+	if (ext == SQLITE_CONSTRAINT_UNIQUE ||
+	    ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		if ((st = tly_stmt(t, upd)) == NULL)
+			return (TALLY_EINTERNAL);
+		bind(x, st, arg);
+		if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+			sqlite3_reset(st);
+			if (sqlite3_changes(t->db) > 0) {
+				x->im.st->updated++;
+				*stored = 1;
+			} else
+				x->im.st->same++;
+			return (0);
+		}
+		ext = sqlite3_extended_errcode(t->db);
+		sqlite3_reset(st);
+	}
+	if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		jx_bad(x, line, "%s: %s", what, fk);
+		return (0);
+	}
+	if ((ext & 0xff) == SQLITE_CONSTRAINT) {
+		jx_bad(x, line, "%s: %s", what, sqlite3_errmsg(t->db));
+		return (0);
+	}
+	return (tly_dberr(t, "importing"));
+}
+
+#define C11 "c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11"
+#define C13 C11 ", c12, c13"
+#define C16 C13 ", c14, c15, c16"
+#define Q11 "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
+#define Q13 Q11 ", ?12, ?13"
+#define Q16 Q13 ", ?14, ?15, ?16"
+
+#define PERSON_COLS                                                        \
+	"id, name, name_key, org, title, url, how_met, referred_by, note," \
+	" emails, phones, tags, closeness, is_me, created, updated"
+#define INTERACTION_COLS                                                  \
+	"id, person, kind, at, minutes, note, follow_up, follow_up_done," \
+	" thanked, created, updated"
+#define FAVOR_COLS                                                     \
+	"id, person, dir, kind, status, weight, note, intro, done_at," \
+	" thanked, confirmed, created, updated"
+
+static const stage stages[ST_N] = {
+	[ST_PERSON] = { "CREATE TEMP TABLE IF NOT EXISTS tly_stage_person(" C16
+	                ", line)",
+	    "INSERT INTO temp.tly_stage_person VALUES (" Q16 ", ?17)",
+	    "INSERT INTO main.person(" PERSON_COLS ") SELECT " C16
+	    " FROM temp.tly_stage_person ORDER BY rowid",
+	    "SELECT " C16 ", line FROM temp.tly_stage_person ORDER BY rowid",
+	    "DELETE FROM temp.tly_stage_person",
+	    "INSERT INTO main.person(" PERSON_COLS ") VALUES (" Q16 ")",
+	    "UPDATE main.person SET name = ?2, name_key = ?3, org = ?4,"
+	    " title = ?5, url = ?6, how_met = ?7, referred_by = ?8,"
+	    " note = ?9, emails = ?10, phones = ?11, tags = ?12,"
+	    " closeness = ?13, updated = ?16 WHERE id = ?1 AND updated < ?16",
+	    16, "person", "refers to a person who is not there" },
+	[ST_INTERACTION] = { "CREATE TEMP TABLE IF NOT EXISTS "
+	                     "tly_stage_interaction(" C11 ", line)",
+	    "INSERT INTO temp.tly_stage_interaction VALUES (" Q11 ", ?12)",
+	    "INSERT INTO main.interaction(" INTERACTION_COLS ") SELECT " C11
+	    " FROM temp.tly_stage_interaction ORDER BY rowid",
+	    "SELECT " C11 ", line FROM temp.tly_stage_interaction"
+	    " ORDER BY rowid",
+	    "DELETE FROM temp.tly_stage_interaction",
+	    "INSERT INTO main.interaction(" INTERACTION_COLS ") VALUES (" Q11
+	    ")",
+	    "UPDATE main.interaction SET person = ?2, kind = ?3, at = ?4,"
+	    " minutes = ?5, note = ?6, follow_up = ?7, follow_up_done = ?8,"
+	    " thanked = ?9, updated = ?11 WHERE id = ?1 AND updated < ?11",
+	    11, "interaction",
+	    "its person is neither in the dump nor in the replica" },
+	[ST_FAVOR] = { "CREATE TEMP TABLE IF NOT EXISTS tly_stage_favor(" C13
+	               ", line)",
+	    "INSERT INTO temp.tly_stage_favor VALUES (" Q13 ", ?14)",
+	    "INSERT INTO main.favor(" FAVOR_COLS ") SELECT " C13
+	    " FROM temp.tly_stage_favor ORDER BY rowid",
+	    "SELECT " C13 ", line FROM temp.tly_stage_favor ORDER BY rowid",
+	    "DELETE FROM temp.tly_stage_favor",
+	    "INSERT INTO main.favor(" FAVOR_COLS ") VALUES (" Q13 ")",
+	    "UPDATE main.favor SET person = ?2, dir = ?3, kind = ?4,"
+	    " status = ?5, weight = ?6, note = ?7, intro = ?8, done_at = ?9,"
+	    " thanked = ?10, confirmed = ?11, updated = ?13"
+	    " WHERE id = ?1 AND updated < ?13",
+	    13, "favor",
+	    "its person is neither in the dump nor in the replica" },
+};
+
+/* Moves the records waiting in stage k into their table. */
+static int
+flush_stage(jx *x, int k)
+{
+	const stage  *sg = &stages[k];
+	tally        *t  = x->im.t;
+	sqlite3_stmt *st, *scan;
+	int           rc, ext, rv = 0, stored;
+
+	if (x->staged[k] == 0)
+		return (0);
+	if ((st = tly_stmt(t, sg->flush)) == NULL)
+		return (TALLY_EINTERNAL);
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		sqlite3_reset(st);
+		x->im.st->added += x->staged[k];
+		goto clear;
+	}
+	ext = sqlite3_extended_errcode(t->db);
+	sqlite3_reset(st);
+	if ((ext & 0xff) != SQLITE_CONSTRAINT)
+		return (tly_dberr(t, "importing"));
+	/* Something in the batch is in the way: one by one. */
+	if ((scan = tly_stmt(t, sg->scan)) == NULL)
+		return (TALLY_EINTERNAL);
+	x->scan_ncols = sg->ncols;
+	while (rv == 0 && (rc = sqlite3_step(scan)) == SQLITE_ROW)
+		rv = store(x, sg->ins, sg->upd, bind_scan, scan, sg->what,
+		    sg->fk,
+		    (unsigned long) sqlite3_column_int64(scan, sg->ncols),
+		    &stored);
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = tly_dberr(t, "importing");
+	sqlite3_reset(scan);
+	if (rv != 0)
+		return (rv);
+clear:
+	x->staged[k] = 0;
+	jx_said(x);
+	if ((st = tly_stmt(t, sg->clear)) == NULL)
+		return (TALLY_EINTERNAL);
+	return (tly_step_done(t, st, "importing"));
+}
+
+/* Puts a record into stage k (bind sets ?1..?N); flushes a full one. */
+static int
+stage_put(jx *x, int k, void (*bind)(jx *, sqlite3_stmt *, const void *),
+    const void *arg)
+{
+	const stage  *sg = &stages[k];
+	sqlite3_stmt *st = tly_stmt(x->im.t, sg->put);
+	int           rv;
+
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	bind(x, st, arg);
+	sqlite3_bind_int64(st, sg->ncols + 1, (sqlite3_int64) x->line);
+	if ((rv = tly_step_done(x->im.t, st, "importing")) != 0)
+		return (rv);
+	if (++x->staged[k] >= JS_BATCH)
+		return (flush_stage(x, k));
+	return (0);
+}
+
+static void
+bind_person(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const person_row *row = &x->person;
+	const jval       *v   = arg;
+
+	sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
+	bind_str(st, 2, &v[P_NAME]);
+	sqlite3_bind_text(st, 3, row->key, -1, SQLITE_STATIC);
+	bind_str(st, 4, &v[P_ORG]);
+	bind_str(st, 5, &v[P_TITLE]);
+	bind_str(st, 6, &v[P_URL]);
+	bind_str(st, 7, &v[P_HOW_MET]);
+	tly_bind_text(st, 8, row->referred);
+	bind_str(st, 9, &v[P_NOTE]);
+	sqlite3_bind_text(st, 10, v[P_EMAILS].s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, v[P_PHONES].s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, v[P_TAGS].s, -1, SQLITE_STATIC);
+	bind_int(st, 13, &v[P_CLOSENESS]);
+	sqlite3_bind_int(st, 14, row->is_me);
+	sqlite3_bind_int64(st, 15, v[P_CREATED].i);
+	sqlite3_bind_int64(st, 16, v[P_UPDATED].i);
+}
+
+static int
+import_person(jx *x, const jval *v)
+{
+	tally      *t   = x->im.t;
+	person_row *row = &x->person;
+	int         rv, stored, yes;
+
+	if (v[P_CLOSENESS].set &&
+	    (v[P_CLOSENESS].i < 0 || v[P_CLOSENESS].i > 5))
+		js_bad(&x->p, "closeness %lld is out of range (0-5)",
+		    (long long) v[P_CLOSENESS].i);
+	if (x->p.bad[0] == '\0' && v[P_IS_ME].i && x->dump_me[0] != '\0')
+		js_bad(&x->p, "a second person is marked as me");
+	if (x->p.bad[0] != '\0') {
+		jx_bad(x, x->line, "person: %s", x->p.bad);
+		return (0);
+	}
+	memset(row, 0, sizeof *row);
+	row->id = v[P_ID].s;
+	if (v[P_IS_ME].i) {
+		memcpy(x->dump_me, v[P_ID].s, TALLY_ID_LEN + 1);
+		if (t->me[0] == '\0')
+			row->is_me = 1;
+		else
+			row->id = t->me;
+	}
+	if (v[P_REFERRED_BY].set) {
+		const char *ref = map_person(x, v[P_REFERRED_BY].s);
+		if ((rv = row_exists(x, "SELECT 1 FROM person WHERE id = ?1",
+		         ref, &yes)) != 0)
+			return (rv);
+		row->referred = yes ? ref : NULL;
+		/* Not there yet (later in the dump?): linked at the end. */
+		if (!yes &&
+		    (rv = add_fixup(x, row->id, v[P_REFERRED_BY].s, 0,
+		         v[P_UPDATED].i)) != 0)
+			return (rv);
+	}
+	if ((row->key = tly_casefold(v[P_NAME].s)) == NULL)
+		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+	if (v[P_IS_ME].i) {
+		const stage *sg = &stages[ST_PERSON];
+		rv = store(x, sg->ins, sg->upd, bind_person, v, sg->what,
+		    sg->fk, x->line, &stored);
+		if (rv == 0 && stored && row->is_me)
+			memcpy(t->me, v[P_ID].s, TALLY_ID_LEN + 1);
+	} else
+		rv = stage_put(x, ST_PERSON, bind_person, v);
+	free(row->key);
+	row->key = NULL;
+	return (rv);
+}
+
+static void
+bind_interaction(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const jval *v = arg;
+
+	bind_str(st, 1, &v[I_ID]);
+	sqlite3_bind_text(
+	    st, 2, map_person(x, v[I_PERSON].s), -1, SQLITE_STATIC);
+	bind_str(st, 3, &v[I_KIND]);
+	sqlite3_bind_int64(st, 4, v[I_AT].i);
+	bind_int(st, 5, &v[I_MINUTES]);
+	bind_str(st, 6, &v[I_NOTE]);
+	bind_int(st, 7, &v[I_FOLLOW_UP]);
+	bind_int(st, 8, &v[I_FOLLOW_UP_DONE]);
+	bind_int(st, 9, &v[I_THANKED]);
+	sqlite3_bind_int64(st, 10, v[I_CREATED].i);
+	sqlite3_bind_int64(st, 11, v[I_UPDATED].i);
+}
+
+static int
+import_interaction(jx *x, const jval *v)
+{
+	static const char *const kinds[] = { "call", "coffee", "meeting",
+		"email", "event", NULL };
+
+	if (v[I_KIND].set && !tly_oneof(v[I_KIND].s, kinds))
+		js_bad(&x->p,
+		    "unknown kind '%.40s' (call, coffee, meeting, "
+		    "email, event)",
+		    v[I_KIND].s);
+	if (v[I_MINUTES].set &&
+	    (v[I_MINUTES].i < 0 || v[I_MINUTES].i > 24 * 60))
+		js_bad(&x->p, "minutes %lld is out of range (0-1440)",
+		    (long long) v[I_MINUTES].i);
+	if (x->p.bad[0] != '\0') {
+		jx_bad(x, x->line, "interaction: %s", x->p.bad);
+		return (0);
+	}
+	return (stage_put(x, ST_INTERACTION, bind_interaction, v));
+}
+
+static void
+bind_favor(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const favor_row *row = &x->favor;
+	const jval      *v   = arg;
+
+	bind_str(st, 1, &v[F_ID]);
+	sqlite3_bind_text(st, 2, row->person, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, row->dir);
+	bind_str(st, 4, &v[F_KIND]);
+	bind_str(st, 5, &v[F_STATUS]);
+	sqlite3_bind_int(st, 6, row->weight);
+	bind_str(st, 7, &v[F_NOTE]);
+	tly_bind_text(st, 8, row->intro);
+	bind_int(st, 9, &v[F_DONE_AT]);
+	bind_int(st, 10, &v[F_THANKED]);
+	sqlite3_bind_int(st, 11, v[F_CONFIRMED].i != 0);
+	sqlite3_bind_int64(st, 12, v[F_CREATED].i);
+	sqlite3_bind_int64(st, 13, v[F_UPDATED].i);
+}
+
+static int
+import_favor(jx *x, const jval *v)
+{
+	static const char *const states[] = { "asked", "promised", "done",
+		"declined", NULL };
+	const char              *me       = x->im.t->me, *from, *to;
+	favor_row               *row      = &x->favor;
+	int                      rv, yes;
+
+	memset(row, 0, sizeof *row);
+	if (x->p.bad[0] == '\0') {
+		from = map_person(x, v[F_FROM].s);
+		to   = map_person(x, v[F_TO].s);
+		if (strcmp(from, to) == 0)
+			js_bad(
+			    &x->p, "\"from\" and \"to\" are the same person");
+		else if (me[0] != '\0' && strcmp(from, me) == 0) {
+			row->dir    = 1;
+			row->person = to;
+		} else if (me[0] != '\0' && strcmp(to, me) == 0) {
+			row->dir    = -1;
+			row->person = from;
+		} else
+			js_bad(&x->p, "neither \"from\" nor \"to\" is me");
+	}
+	if (x->p.bad[0] == '\0') {
+		row->weight = tally_favor_weight(v[F_KIND].s);
+		if (row->weight < 0)
+			js_bad(&x->p,
+			    "unknown kind '%.40s' (introduction, "
+			    "reference, referral, advice, resume, "
+			    "info, other)",
+			    v[F_KIND].s);
+		else if (!tly_oneof(v[F_STATUS].s, states))
+			js_bad(&x->p,
+			    "unknown status '%.40s' (asked, "
+			    "promised, done, declined)",
+			    v[F_STATUS].s);
+		else if (v[F_WEIGHT].set) {
+			if (v[F_WEIGHT].i < 0 || v[F_WEIGHT].i > 100)
+				js_bad(&x->p,
+				    "weight %lld is out of range "
+				    "(0-100)",
+				    (long long) v[F_WEIGHT].i);
+			row->weight = (int) v[F_WEIGHT].i;
+		}
+	}
+	if (x->p.bad[0] != '\0') {
+		jx_bad(x, x->line, "favor: %s", x->p.bad);
+		return (0);
+	}
+	if (v[F_INTRO].set) {
+		if ((rv = row_exists(x,
+		         "SELECT 1 FROM introduction WHERE id = ?1",
+		         v[F_INTRO].s, &yes)) != 0)
+			return (rv);
+		row->intro = yes ? v[F_INTRO].s : NULL;
+		/* Introductions come after favors in a dump. */
+		if (!yes &&
+		    (rv = add_fixup(
+		         x, v[F_ID].s, v[F_INTRO].s, 1, v[F_UPDATED].i)) != 0)
+			return (rv);
+	}
+	return (stage_put(x, ST_FAVOR, bind_favor, v));
+}
+
+static const char intro_ins[] =
+    "INSERT INTO introduction(id, by, a, b, note, status, created,"
+    " updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+static const char intro_upd[] =
+    "UPDATE introduction SET by = ?2, a = ?3, b = ?4, note = ?5,"
+    " status = ?6, updated = ?8 WHERE id = ?1 AND updated < ?8";
+
+static void
+bind_intro(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const jval *v = arg;
+
+	bind_str(st, 1, &v[N_ID]);
+	sqlite3_bind_text(st, 2, map_person(x, v[N_BY].s), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, map_person(x, v[N_A].s), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, map_person(x, v[N_B].s), -1, SQLITE_STATIC);
+	bind_str(st, 5, &v[N_NOTE]);
+	if (v[N_STATUS].set)
+		bind_str(st, 6, &v[N_STATUS]);
+	else
+		sqlite3_bind_text(st, 6, "made", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, v[N_CREATED].i);
+	sqlite3_bind_int64(st, 8, v[N_UPDATED].i);
+}
+
+static int
+import_intro(jx *x, const jval *v)
+{
+	static const char *const states[] = { "proposed", "made", "declined",
+		NULL };
+	int                      stored;
+
+	if (x->p.bad[0] == '\0') {
+		const char *by = map_person(x, v[N_BY].s);
+		const char *a  = map_person(x, v[N_A].s);
+		const char *b  = map_person(x, v[N_B].s);
+		if (strcmp(by, a) == 0 || strcmp(by, b) == 0 ||
+		    strcmp(a, b) == 0)
+			js_bad(&x->p,
+			    "an introduction is between three "
+			    "different people");
+		else if (v[N_STATUS].set && !tly_oneof(v[N_STATUS].s, states))
+			js_bad(&x->p,
+			    "unknown status '%.40s' (proposed, "
+			    "made, declined)",
+			    v[N_STATUS].s);
+	}
+	if (x->p.bad[0] != '\0') {
+		jx_bad(x, x->line, "introduction: %s", x->p.bad);
+		return (0);
+	}
+	return (store(x, intro_ins, intro_upd, bind_intro, v, "introduction",
+	    "a person in it is neither in the dump nor in the replica",
+	    x->line, &stored));
+}
+
+static const char reference_ins[] =
+    "INSERT INTO reference(id, person, for_what, created, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char reference_upd[] =
+    "UPDATE reference SET person = ?2, for_what = ?3, updated = ?5"
+    " WHERE id = ?1 AND updated < ?5";
+
+static void
+bind_reference(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const jval *v = arg;
+
+	bind_str(st, 1, &v[R_ID]);
+	sqlite3_bind_text(
+	    st, 2, map_person(x, v[R_PERSON].s), -1, SQLITE_STATIC);
+	bind_str(st, 3, &v[R_FOR]);
+	sqlite3_bind_int64(st, 4, v[R_CREATED].i);
+	sqlite3_bind_int64(st, 5, v[R_UPDATED].i);
+}
+
+static int
+import_reference(jx *x, const jval *v)
+{
+	int stored;
+
+	if (x->p.bad[0] != '\0') {
+		jx_bad(x, x->line, "reference: %s", x->p.bad);
+		return (0);
+	}
+	return (store(x, reference_ins, reference_upd, bind_reference, v,
+	    "reference",
+	    "its person is neither in the dump nor in the replica", x->line,
+	    &stored));
+}
+
+static const char use_ins[] =
+    "INSERT INTO reference_use(id, reference, for_what, at, created,"
+    " updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char use_upd[] =
+    "UPDATE reference_use SET reference = ?2, for_what = ?3, at = ?4,"
+    " updated = ?6 WHERE id = ?1 AND updated < ?6";
+
+static void
+bind_use(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const jval *v = arg;
+
+	(void) x;
+	bind_str(st, 1, &v[U_ID]);
+	bind_str(st, 2, &v[U_REFERENCE]);
+	bind_str(st, 3, &v[U_FOR]);
+	sqlite3_bind_int64(st, 4, v[U_AT].i);
+	sqlite3_bind_int64(st, 5, v[U_CREATED].i);
+	sqlite3_bind_int64(st, 6, v[U_UPDATED].i);
+}
+
+static int
+import_use(jx *x, const jval *v)
+{
+	int stored;
+
+	if (x->p.bad[0] != '\0') {
+		jx_bad(x, x->line, "reference use: %s", x->p.bad);
+		return (0);
+	}
+	return (store(x, use_ins, use_upd, bind_use, v, "reference use",
+	    "its reference is neither in the dump nor in the replica", x->line,
+	    &stored));
+}
+
+static const struct table {
+	const char   *name; /* the dump's key */
+	const jfield *fields;
+	size_t        nfields;
+	int (*import)(jx *, const jval *);
+	int stage; /* its stage, or -1 */
+} tables[] = {
+	{ "people", person_fields, P_N, import_person, ST_PERSON },
+	{ "interactions", interaction_fields, I_N, import_interaction,
+	    ST_INTERACTION },
+	{ "favors", favor_fields, F_N, import_favor, ST_FAVOR },
+	{ "introductions", intro_fields, N_N, import_intro, -1 },
+	{ "references", reference_fields, R_N, import_reference, -1 },
+	{ "reference_uses", use_fields, U_N, import_use, -1 },
+};
+
+/* Reads and stores the records of one array (its '[' is next). */
+static int
+import_array(jx *x, const struct table *tb)
+{
+	jval v[JS_MAX_FIELDS];
+	int  c, rv;
+
+	x->p.s.pos++;
+	if (js_ws(&x->p.s) == ']') {
+		x->p.s.pos++;
+		return (0);
+	}
+	for (;;) {
+		if (js_ws(&x->p.s) != '{')
+			return (js_fail(&x->p, "expected a record ('{')"));
+		x->line = x->p.s.line;
+		if (js_record(&x->p, tb->fields, tb->nfields, v) != 0)
+			return (-1);
+		tly_imp_record(&x->im);
+		if ((rv = tb->import(x, v)) != 0) {
+			x->p.rv = rv;
+			return (-1);
+		}
+		c = js_ws(&x->p.s);
+		x->p.s.pos++;
+		if (c == ']')
+			break;
+		if (c != ',')
+			return (js_fail(&x->p, "expected ',' or ']'"));
+	}
+	/* What the next arrays refer to is stored before them. */
+	if (tb->stage >= 0 && (rv = flush_stage(x, tb->stage)) != 0) {
+		x->p.rv = rv;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Sets the links to rows that came later in the dump. */
+static int
+apply_fixups(jx *x)
+{
+	tally        *t = x->im.t;
+	sqlite3_stmt *st;
+	int           rv, yes;
+
+	for (size_t i = 0; i < x->nfix; i++) {
+		fixup      *f = &x->fix[i];
+		const char *target =
+		    f->intro ? f->target : map_person(x, f->target);
+		if ((rv = row_exists(x,
+		         f->intro ? "SELECT 1 FROM introduction WHERE id = ?1"
+		                  : "SELECT 1 FROM person WHERE id = ?1",
+		         target, &yes)) != 0)
+			return (rv);
+		/* Link the row if it holds the dump's version. */
+		st = tly_stmt(t,
+		    f->intro
+		        ? "UPDATE favor SET intro = ?2 WHERE id = ?1"
+		          " AND updated = ?3 AND ?4"
+		        : "UPDATE person SET referred_by = ?2 WHERE id = ?1"
+		          " AND updated = ?3 AND ?4");
+		if (st == NULL)
+			return (TALLY_EINTERNAL);
+		tly_bind_text(st, 1, f->row);
+		tly_bind_text(st, 2, target);
+		sqlite3_bind_int64(st, 3, f->updated);
+		sqlite3_bind_int(st, 4, yes);
+		if ((rv = tly_step_done(t, st, "importing")) != 0)
+			return (rv);
+		if (yes)
+			continue;
+		/* Report it if the row was stored without its link. */
+		st = tly_stmt(t,
+		    f->intro
+		        ? "SELECT 1 FROM favor WHERE id = ?1 AND updated = ?2"
+		        : "SELECT 1 FROM person WHERE id = ?1 AND updated = "
+		          "?2");
+		if (st == NULL)
+			return (TALLY_EINTERNAL);
+		tly_bind_text(st, 1, f->row);
+		sqlite3_bind_int64(st, 2, f->updated);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (yes)
+			tly_imp_bad(&x->im, f->line,
+			    f->intro ? "favor: introduction %s is neither in "
+			               "the dump nor in the replica"
+			             : "person: referred_by %s is neither in "
+			               "the dump nor in the replica",
+			    f->target);
+	}
+	return (0);
+}
+
+/* Reads the whole dump. */
+static int
+import_dump(jx *x)
+{
+	jp     *p = &x->p;
+	size_t  off, len;
+	int64_t ver     = 0;
+	int     have_fm = 0, have_ver = 0, c, isint;
+
+	if ((c = js_ws(&p->s)) != '{') {
+		if (p->s.ioerr != 0)
+			return (js_fail(p, ""));
+		p->rv = tly_seterr(p->t, TALLY_EFORMAT,
+		    "%s is not a tally JSON dump (it does not start with '{')",
+		    p->path);
+		return (-1);
+	}
+	p->s.pos++;
+	if ((c = js_ws(&p->s)) == '}')
+		p->s.pos++;
+	else
+		for (;;) {
+			char                key[JS_MAX_KEY + 1];
+			const struct table *tb = NULL;
+
+			if (c != '"')
+				return (js_fail(p, "expected a key"));
+			tly_buf_reset(&p->arena);
+			if (js_string(p, JS_MAX_KEY, NULL, &off, &len) != 0 ||
+			    js_expect(p, ':', "expected ':'") != 0)
+				return (-1);
+			snprintf(
+			    key, sizeof key, "%s", (char *) p->arena.p + off);
+			c = js_ws(&p->s);
+			for (size_t i = 0;
+			     i < sizeof tables / sizeof tables[0]; i++)
+				if (strcmp(key, tables[i].name) == 0)
+					tb = &tables[i];
+			if (strcmp(key, "format") == 0) {
+				if (c != '"' ||
+				    js_string(p, 64, NULL, &off, &len) != 0 ||
+				    strcmp((char *) p->arena.p + off,
+				        DUMP_FORMAT) != 0) {
+					if (p->rv != 0)
+						return (-1);
+					p->rv = tly_seterr(p->t, TALLY_EFORMAT,
+					    "%s is not a tally JSON dump "
+					    "(\"format\" "
+					    "is not \"tally\")",
+					    p->path);
+					return (-1);
+				}
+				have_fm = 1;
+			} else if (strcmp(key, "version") == 0) {
+				if (c != '-' && (c < '0' || c > '9'))
+					return (js_fail(p,
+					    "\"version\" must be a "
+					    "number"));
+				if (js_number(p, &ver, &isint) != 0)
+					return (-1);
+				if (!isint || ver != DUMP_VERSION) {
+					p->rv = tly_seterr(p->t, TALLY_EUNSUPP,
+					    "%s: dump version %lld is not "
+					    "supported "
+					    "(this tally reads version %d)",
+					    p->path,
+					    isint ? (long long) ver : -1LL,
+					    DUMP_VERSION);
+					return (-1);
+				}
+				have_ver = 1;
+			} else if (tb != NULL) {
+				if (!have_fm || !have_ver) {
+					p->rv = tly_seterr(p->t, TALLY_EFORMAT,
+					    "%s is not a tally JSON dump "
+					    "(\"format\" "
+					    "and \"version\" must come first)",
+					    p->path);
+					return (-1);
+				}
+				if (c != '[')
+					return (js_fail(
+					    p, "expected a list ('[')"));
+				if (import_array(x, tb) != 0)
+					return (-1);
+			} else if (js_skip(p, 1) !=
+			    0) /* "exported", and the unknown */
+				return (-1);
+			c = js_ws(&p->s);
+			p->s.pos++;
+			if (c == '}')
+				break;
+			if (c != ',')
+				return (js_fail(p, "expected ',' or '}'"));
+			c = js_ws(&p->s);
+		}
+	if (js_ws(&p->s) != -1)
+		return (js_fail(p, "more after the end of the dump"));
+	if (p->s.ioerr != 0)
+		return (js_fail(p, ""));
+	if (!have_fm) {
+		p->rv = tly_seterr(p->t, TALLY_EFORMAT,
+		    "%s is not a tally JSON dump (no \"format\":\"tally\")",
+		    p->path);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Reads an integer PRAGMA. */
+static int64_t
+pragma_int(tally *t, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t       v = 0;
+
+	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return (v);
+}
+
+/* Sets the connection up for a big import (a page cache that holds the
+ * indexes being filled; statement journals and staging tables in
+ * memory) and back; best effort: a setting that cannot change (inside
+ * a caller's transaction) only costs speed. */
+static void
+tune(tally *t, int64_t cache, int64_t temp)
+{
+	char sql[64];
+
+	snprintf(
+	    sql, sizeof sql, "PRAGMA cache_size = %lld", (long long) cache);
+	sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+	snprintf(
+	    sql, sizeof sql, "PRAGMA temp_store = %lld", (long long) temp);
+	sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+}
+
+int
+tly_import_json(tally *t, tally_import_stats *st, const char *path,
+    const tally_import_opts *o)
+{
+	jx      x;
+	FILE   *f;
+	int     rv;
+	int64_t cache, temp;
+
+	memset(&x, 0, sizeof x);
+	if ((rv = tly_imp_open(t, path, &f)) != 0)
+		return (rv);
+	x.p.t      = t;
+	x.p.path   = path;
+	x.p.s.f    = f;
+	x.p.s.line = 1;
+	x.p.s.cap  = TLY_IO_CHUNK;
+	if ((x.p.s.buf = malloc(x.p.s.cap)) == NULL) {
+		fclose(f);
+		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+	}
+	cache = pragma_int(t, "PRAGMA cache_size");
+	temp  = pragma_int(t, "PRAGMA temp_store");
+	tune(t, JS_IMPORT_CACHE, 2);
+	for (int k = 0; k < ST_N; k++)
+		if (sqlite3_exec(t->db, stages[k].create, NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			rv = tly_dberr(t, "importing");
+			goto out;
+		}
+	if ((rv = tly_imp_begin(&x.im, t, st, path, o)) == 0) {
+		for (int k = 0; rv == 0 && k < ST_N; k++) {
+			sqlite3_stmt *clr = tly_stmt(t, stages[k].clear);
+			rv                = clr == NULL ? TALLY_EINTERNAL
+			                                : tly_step_done(t, clr, "importing");
+		}
+		if (rv != 0)
+			;
+		else if (import_dump(&x) != 0)
+			rv = x.p.rv != 0 ? x.p.rv : TALLY_EINTERNAL;
+		else
+			rv = apply_fixups(&x);
+		rv = tly_imp_end(&x.im, rv);
+	}
+out:
+	tune(t, cache, temp);
+	fclose(f);
+	free(x.p.s.buf);
+	free(x.fix);
+	for (size_t i = 0; i < x.nq; i++)
+		free(x.q[i].msg);
+	free(x.q);
+	tly_buf_free(&x.p.arena);
+	for (int i = 0; i < JS_NLISTS; i++)
+		tly_buf_free(&x.p.lists[i]);
+	return (rv);
+}
+
+/* -- Export ----------------------------------------------------------- */
+
+typedef struct jout {
+	tally  *t;
+	FILE   *f;
+	tly_buf b;
+} jout;
+
+static int
+jo_flush(jout *o, size_t atleast)
+{
+	if (o->b.len < atleast)
+		return (0);
+	if (o->b.len > 0 && fwrite(o->b.p, 1, o->b.len, o->f) != o->b.len)
+		return (tly_seterr(o->t, TALLY_EIO, "writing the export: %s",
+		    strerror(errno)));
+	o->b.len = 0;
+	return (0);
+}
+
+/* Appends ,"key":"text" (or null); key carries its punctuation. */
+static int
+jo_text(jout *o, const char *key, sqlite3_stmt *st, int col)
+{
+	const char *s = tly_col_text(st, col);
+
+	if (tly_buf_puts(&o->b, key) != 0)
+		return (TALLY_ENOMEM);
+	if (s == NULL)
+		return (tly_buf_puts(&o->b, "null"));
+	return (
+	    tly_json_str(&o->b, s, (size_t) sqlite3_column_bytes(st, col)));
+}
+
+static int
+jo_time(jout *o, const char *key, sqlite3_stmt *st, int col)
+{
+	char iso[TLY_ISO_LEN];
+
+	if (tly_buf_puts(&o->b, key) != 0)
+		return (TALLY_ENOMEM);
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return (tly_buf_puts(&o->b, "null"));
+	tly_time_iso(sqlite3_column_int64(st, col), iso);
+	return (tly_buf_printf(&o->b, "\"%s\"", iso));
+}
+
+static int
+jo_int(jout *o, const char *key, sqlite3_stmt *st, int col)
+{
+	if (tly_buf_puts(&o->b, key) != 0)
+		return (TALLY_ENOMEM);
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return (tly_buf_puts(&o->b, "null"));
+	return (tly_buf_printf(
+	    &o->b, "%lld", (long long) sqlite3_column_int64(st, col)));
+}
+
+static int
+jo_bool(jout *o, const char *key, sqlite3_stmt *st, int col)
+{
+	if (tly_buf_puts(&o->b, key) != 0)
+		return (TALLY_ENOMEM);
+	return (tly_buf_puts(
+	    &o->b, sqlite3_column_int(st, col) ? "true" : "false"));
+}
+
+static int
+jo_person(jout *o, sqlite3_stmt *st)
+{
+	return (jo_text(o, "{\"id\":", st, 0) ||
+	    jo_text(o, ",\"name\":", st, 1) ||
+	    jo_text(o, ",\"org\":", st, 2) ||
+	    jo_text(o, ",\"title\":", st, 3) ||
+	    jo_text(o, ",\"url\":", st, 4) ||
+	    jo_text(o, ",\"how_met\":", st, 5) ||
+	    jo_text(o, ",\"referred_by\":", st, 6) ||
+	    jo_text(o, ",\"note\":", st, 7) ||
+	    tly_buf_puts(&o->b, ",\"emails\":") ||
+	    tly_json_strlist(&o->b, tly_col_text(st, 8)) ||
+	    tly_buf_puts(&o->b, ",\"phones\":") ||
+	    tly_json_strlist(&o->b, tly_col_text(st, 9)) ||
+	    tly_buf_puts(&o->b, ",\"tags\":") ||
+	    tly_json_strlist(&o->b, tly_col_text(st, 10)) ||
+	    jo_int(o, ",\"closeness\":", st, 11) ||
+	    jo_bool(o, ",\"is_me\":", st, 12) ||
+	    jo_time(o, ",\"created\":", st, 13) ||
+	    jo_time(o, ",\"updated\":", st, 14) || tly_buf_puts(&o->b, "}"));
+}
+
+static int
+jo_interaction(jout *o, sqlite3_stmt *st)
+{
+	return (jo_text(o, "{\"id\":", st, 0) ||
+	    jo_text(o, ",\"person\":", st, 1) ||
+	    jo_text(o, ",\"kind\":", st, 2) || jo_time(o, ",\"at\":", st, 3) ||
+	    jo_int(o, ",\"minutes\":", st, 4) ||
+	    jo_text(o, ",\"note\":", st, 5) ||
+	    jo_time(o, ",\"follow_up\":", st, 6) ||
+	    jo_time(o, ",\"follow_up_done\":", st, 7) ||
+	    jo_time(o, ",\"thanked\":", st, 8) ||
+	    jo_time(o, ",\"created\":", st, 9) ||
+	    jo_time(o, ",\"updated\":", st, 10) || tly_buf_puts(&o->b, "}"));
+}
+
+static int
+jo_favor(jout *o, sqlite3_stmt *st)
+{
+	int gave = sqlite3_column_int(st, 2) == 1;
+
+	/* Columns 13 and 1: me and the other party. */
+	return (jo_text(o, "{\"id\":", st, 0) ||
+	    jo_text(o, ",\"from\":", st, gave ? 13 : 1) ||
+	    jo_text(o, ",\"to\":", st, gave ? 1 : 13) ||
+	    jo_text(o, ",\"kind\":", st, 3) ||
+	    jo_text(o, ",\"status\":", st, 4) ||
+	    jo_int(o, ",\"weight\":", st, 5) ||
+	    jo_text(o, ",\"note\":", st, 6) ||
+	    jo_text(o, ",\"intro\":", st, 7) ||
+	    jo_time(o, ",\"done_at\":", st, 8) ||
+	    jo_time(o, ",\"thanked\":", st, 9) ||
+	    jo_bool(o, ",\"confirmed\":", st, 10) ||
+	    jo_time(o, ",\"created\":", st, 11) ||
+	    jo_time(o, ",\"updated\":", st, 12) || tly_buf_puts(&o->b, "}"));
+}
+
+static int
+jo_intro(jout *o, sqlite3_stmt *st)
+{
+	return (jo_text(o, "{\"id\":", st, 0) ||
+	    jo_text(o, ",\"by\":", st, 1) || jo_text(o, ",\"a\":", st, 2) ||
+	    jo_text(o, ",\"b\":", st, 3) || jo_text(o, ",\"note\":", st, 4) ||
+	    jo_text(o, ",\"status\":", st, 5) ||
+	    jo_time(o, ",\"created\":", st, 6) ||
+	    jo_time(o, ",\"updated\":", st, 7) || tly_buf_puts(&o->b, "}"));
+}
+
+static int
+jo_reference(jout *o, sqlite3_stmt *st)
+{
+	return (jo_text(o, "{\"id\":", st, 0) ||
+	    jo_text(o, ",\"person\":", st, 1) ||
+	    jo_text(o, ",\"for_what\":", st, 2) ||
+	    jo_time(o, ",\"created\":", st, 3) ||
+	    jo_time(o, ",\"updated\":", st, 4) || tly_buf_puts(&o->b, "}"));
+}
+
+static int
+jo_use(jout *o, sqlite3_stmt *st)
+{
+	return (jo_text(o, "{\"id\":", st, 0) ||
+	    jo_text(o, ",\"reference\":", st, 1) ||
+	    jo_text(o, ",\"for_what\":", st, 2) ||
+	    jo_time(o, ",\"at\":", st, 3) ||
+	    jo_time(o, ",\"created\":", st, 4) ||
+	    jo_time(o, ",\"updated\":", st, 5) || tly_buf_puts(&o->b, "}"));
+}
+
+static const struct {
+	const char *head;
+	const char *sql;
+	int (*row)(jout *, sqlite3_stmt *);
+} dump_arrays[] = {
+	{ ",\n\"people\":[",
+	    "SELECT id, name, org, title, url, how_met, referred_by, note,"
+	    " emails, phones, tags, closeness, is_me, created, updated"
+	    " FROM person ORDER BY id",
+	    jo_person },
+	{ ",\n\"interactions\":[",
+	    "SELECT id, person, kind, at, minutes, note, follow_up,"
+	    " follow_up_done, thanked, created, updated FROM interaction"
+	    " ORDER BY id",
+	    jo_interaction },
+	{ ",\n\"favors\":[",
+	    "SELECT f.id, f.person, f.dir, f.kind, f.status, f.weight, f.note,"
+	    " f.intro, f.done_at, f.thanked, f.confirmed, f.created,"
+	    " f.updated, m.id FROM favor f, person m WHERE m.is_me"
+	    " ORDER BY f.id",
+	    jo_favor },
+	{ ",\n\"introductions\":[",
+	    "SELECT id, by, a, b, note, status, created, updated"
+	    " FROM introduction ORDER BY id",
+	    jo_intro },
+	{ ",\n\"references\":[",
+	    "SELECT id, person, for_what, created, updated FROM reference"
+	    " ORDER BY id",
+	    jo_reference },
+	{ ",\n\"reference_uses\":[",
+	    "SELECT id, reference, for_what, at, created, updated"
+	    " FROM reference_use ORDER BY id",
+	    jo_use },
+};
+
+static int
+export_array(jout *o, size_t k)
+{
+	sqlite3_stmt *st = tly_stmt(o->t, dump_arrays[k].sql);
+	int           rc = SQLITE_DONE, rv = 0, n = 0;
+
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	if (tly_buf_puts(&o->b, dump_arrays[k].head) != 0)
+		rv = TALLY_ENOMEM;
+	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (tly_buf_puts(&o->b, n++ ? ",\n" : "\n") != 0 ||
+		    dump_arrays[k].row(o, st) != 0)
+			rv = TALLY_ENOMEM;
+		else
+			rv = jo_flush(o, JS_OUT_FLUSH);
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = tly_dberr(o->t, "exporting");
+	sqlite3_reset(st);
+	if (rv == TALLY_ENOMEM)
+		return (tly_seterr(o->t, rv, "out of memory"));
+	if (rv == 0 && tly_buf_puts(&o->b, n ? "\n]" : "]") != 0)
+		return (tly_seterr(o->t, TALLY_ENOMEM, "out of memory"));
+	return (rv);
+}
+
+int
+tly_export_json(tally *t, FILE *out)
+{
+	jout o = { t, out, TLY_BUF_INIT };
+	char iso[TLY_ISO_LEN];
+	int  rv = 0, own = sqlite3_get_autocommit(t->db);
+
+	/* One read transaction: every array from the same snapshot. */
+	if (own && sqlite3_exec(t->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return (tly_dberr(t, "exporting"));
+	tly_time_iso(tly_now(), iso);
+	if (tly_buf_printf(&o.b,
+	        "{\"format\":\"" DUMP_FORMAT "\",\"version\":%d,"
+	        "\"exported\":\"%s\"",
+	        DUMP_VERSION, iso) != 0)
+		rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+	for (size_t k = 0;
+	     rv == 0 && k < sizeof dump_arrays / sizeof dump_arrays[0]; k++)
+		rv = export_array(&o, k);
+	if (rv == 0 && tly_buf_puts(&o.b, "\n}\n") != 0)
+		rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+	if (rv == 0)
+		rv = jo_flush(&o, 0);
+	if (rv == 0 && fflush(out) != 0)
+		rv = tly_seterr(
+		    t, TALLY_EIO, "writing the export: %s", strerror(errno));
+	if (own)
+		sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL);
+	tly_buf_free(&o.b);
+	return (rv);
+}
+
+int
+tly_json_strlist(tly_buf *b, const char *stored)
+{
+	jp     p;
+	size_t off, len, n = 0;
+	int    c, rv = 0;
+
+	memset(&p, 0, sizeof p);
+	if (stored == NULL)
+		return (tly_buf_puts(b, "[]"));
+	p.s.buf = (unsigned char *) (uintptr_t) stored;
+	p.s.end = strlen(stored);
+	if (tly_buf_puts(b, "[") != 0)
+		return (TALLY_ENOMEM);
+	/* A damaged list reads as empty, as in person.c. */
+	if (js_ws(&p.s) != '[')
+		goto out;
+	p.s.pos++;
+	for (c = js_ws(&p.s); c == '"'; c = js_ws(&p.s)) {
+		if (js_string(&p, TALLY_MAX_TEXT, NULL, &off, &len) != 0)
+			break;
+		if ((n++ > 0 && tly_buf_puts(b, ",") != 0) ||
+		    tly_json_str(b, (char *) p.arena.p + off, len) != 0) {
+			rv = TALLY_ENOMEM;
+			break;
+		}
+		tly_buf_reset(&p.arena);
+		if (js_ws(&p.s) != ',')
+			break;
+		p.s.pos++;
+	}
+out:
+	tly_buf_free(&p.arena);
+	if (rv == 0)
+		rv = tly_buf_puts(b, "]");
+	return (rv);
+}

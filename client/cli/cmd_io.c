@@ -66,7 +66,8 @@ cmd_import(cli *c, int argc, char **argv)
 		    argv[optind]));
 	if (!c->json && isatty(STDERR_FILENO))
 		o.progress = import_progress;
-	if (cli_open(c, 0) != 0)
+	/* A JSON dump can restore a replica that does not exist yet. */
+	if (cli_open(c, strcmp(argv[optind], "json") == 0) != 0)
 		return (1);
 	rv = tally_import(c->t, &st, argv[optind], argv[optind + 1], &o);
 	if (o.progress != NULL && st.rows > 0)
@@ -83,6 +84,8 @@ cmd_import(cli *c, int argc, char **argv)
 		json_object_set_new(j, "unchanged",
 		    json_integer((json_int_t) st.same));
 		json_object_set_new(j, "bad", json_integer((json_int_t) st.bad));
+		json_object_set_new(j, "skipped",
+		    json_integer((json_int_t) st.skipped));
 		json_object_set_new(j, "dry_run",
 		    json_boolean(o.flags & TALLY_IMPORT_DRY_RUN));
 		return (j_print(j));
@@ -91,6 +94,10 @@ cmd_import(cli *c, int argc, char **argv)
 	       "skipped as bad\n",
 	    (o.flags & TALLY_IMPORT_DRY_RUN) ? "dry run: " : "", st.rows,
 	    st.added, st.updated, st.same, st.bad);
+	if (st.skipped > 0)
+		printf("%zu records had nothing to import (members who left "
+		       "LinkedIn)\n",
+		    st.skipped);
 	return (0);
 }
 

@@ -1091,13 +1091,16 @@ tallyd_front_stop(struct tallyd *d)
 	}
 	for (i = 0; i < 500 && atomic_load(&f->inflight) > 0; i++)
 		nng_msleep(10);
-	if (nng_socket_id(d->sock) > 0)
-		nng_close(d->sock);
-	/* The socket is closed: no item is added any more. */
+	/* Contexts first (their aios end with NNG_ECLOSED), then the
+	 * socket; stopping is set, so no item is added any more. */
+	for (struct work *w = f->all; w != NULL; w = w->anext)
+		nng_ctx_close(w->ctx);
 	for (struct work *w = f->all; w != NULL; w = w->anext) {
 		nng_aio_stop(w->tmo);
 		nng_aio_stop(w->aio);
 	}
+	if (nng_socket_id(d->sock) > 0)
+		nng_close(d->sock);
 	while (f->all != NULL) {
 		struct work *w = f->all;
 

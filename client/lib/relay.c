@@ -220,6 +220,10 @@ exchange(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 {
 	nng_msg *m = NULL;
 	int      rv;
+	/* A challenge signs in once: a resent copy would be refused, and a
+	 * wait must not be resent while it waits. */
+	int noresend = q->type == TLY_T_HELLO || q->type == TLY_T_AUTH ||
+	    q->type == TLY_T_REGISTER || q->type == TLY_T_WAIT;
 
 	q->reqid = ++r->reqid;
 	tly_buf_reset(&r->b);
@@ -235,8 +239,8 @@ exchange(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 	if (nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, wait_ms) != 0 ||
 	    nng_socket_set_ms(r->sock, NNG_OPT_SENDTIMEO, wait_ms) != 0 ||
 	    nng_socket_set_ms(r->sock, NNG_OPT_REQ_RESENDTIME,
-	        wait_ms > r->o.resend_ms ? wait_ms + 1000 : r->o.resend_ms) !=
-	        0)
+	        noresend && wait_ms >= r->o.resend_ms ? wait_ms + 1000
+	                                              : r->o.resend_ms) != 0)
 		return (TALLY_EINTERNAL);
 	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, r->b.p, r->b.len)) {
 		if (m != NULL)

@@ -204,6 +204,47 @@ ping(const char *url)
 	return (code);
 }
 
+/* Servers started, so that a failed test does not leave one behind. */
+#define IT_MAX_SRV 16
+static pid_t it_pids[IT_MAX_SRV];
+
+static void
+kill_all(void)
+{
+	for (int i = 0; i < IT_MAX_SRV; i++) {
+		if (it_pids[i] > 0) {
+			kill(it_pids[i], SIGKILL);
+			(void) waitpid(it_pids[i], NULL, 0);
+			it_pids[i] = 0;
+		}
+	}
+}
+
+static void
+track(struct it_srv *s)
+{
+	static int registered;
+
+	if (!registered) {
+		atexit(kill_all);
+		registered = 1;
+	}
+	for (int i = 0; i < IT_MAX_SRV; i++) {
+		if (it_pids[i] <= 0 || kill(it_pids[i], 0) != 0) {
+			it_pids[i] = s->pid;
+			return;
+		}
+	}
+}
+
+int
+it_teardown(void **state)
+{
+	(void) state;
+	kill_all();
+	return (0);
+}
+
 static void
 spawn(struct it_srv *s)
 {
@@ -215,15 +256,19 @@ spawn(struct it_srv *s)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* Not the test's stdout: a pipe reader would wait for us. */
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd >= 0) {
+			dup2(fd, 1);
 			dup2(fd, 2);
 			close(fd);
 		}
-		execl(TALLYD_PATH, "tallyd", "--config", s->conf, (char *) NULL);
+		execl(
+		    TALLYD_PATH, "tallyd", "--config", s->conf, (char *) NULL);
 		_exit(127);
 	}
 	s->pid = pid;
+	track(s);
 	for (int64_t end = it_now_ms() + IT_START_MS; it_now_ms() < end;) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			char *l = it_slurp(log);
@@ -287,6 +332,14 @@ it_stop(struct it_srv *s)
 		return;
 	kill(s->pid, SIGTERM);
 	if ((status = reap(s, 15000)) == -1) {
+		if (getenv("IT_GDB") != NULL) {
+			char cmd[128];
+
+			snprintf(cmd, sizeof cmd,
+			    "gdb -p %d -batch -ex 'thread apply all bt' >&2",
+			    (int) s->pid);
+			(void) system(cmd);
+		}
 		kill(s->pid, SIGKILL);
 		(void) reap(s, 5000);
 		fail_msg("tallyd did not stop on SIGTERM");
@@ -323,10 +376,10 @@ it_cleanup(struct it_srv *s)
 int
 it_admin(struct it_srv *s, char *out, size_t n, const char *args)
 {
-	char  cmd[1024];
-	FILE *fp;
+	char   cmd[1024];
+	FILE  *fp;
 	size_t k = 0, r;
-	int   status;
+	int    status;
 
 	snprintf(cmd, sizeof cmd, "%s --config %s %s 2>&1", TALLYD_PATH,
 	    s->conf, args);

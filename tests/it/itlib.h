@@ -20,11 +20,11 @@
 #define IT_START_MS 10000
 
 struct it_srv {
-	char  dir[256];   /* temporary data directory */
-	char  conf[300];  /* its tallyd.conf */
-	char  url[300];   /* ipc:// URL of the relay */
-	char  tcp[64];    /* tcp://127.0.0.1:PORT, when asked for */
-	int   port;       /* that port, or 0 */
+	char  dir[256];    /* temporary data directory */
+	char  conf[300];   /* its tallyd.conf */
+	char  url[300];    /* ipc:// URL of the relay */
+	char  tcp[64];     /* tcp://127.0.0.1:PORT, when asked for */
+	int   port;        /* that port, or 0 */
 	char  extra[2048]; /* extra config lines, kept for restarts */
 	pid_t pid;
 };
@@ -47,11 +47,14 @@ void it_kill9(struct it_srv *s);
 /* Stops if running and removes the directory. */
 void it_cleanup(struct it_srv *s);
 
+/* cmocka teardown: kills every tallyd a test left running. */
+int it_teardown(void **state);
+
 /* A fresh Ed25519 key pair. */
 void it_keygen(struct it_key *k);
 /* A client for key k on url (retries: as in tly_relay_opts). */
-tly_relay *it_client(const char *url, const struct it_key *k, int retries,
-    int timeout_ms);
+tly_relay *it_client(
+    const char *url, const struct it_key *k, int retries, int timeout_ms);
 
 /* Sends a raw frame on a fresh REQ socket, returns the reply in *rep
  * (malloc'd) or an nng error (NNG_ETIMEDOUT when no reply came). */

@@ -55,8 +55,8 @@ test_mailbox(void **state)
 		struct it_key kx;
 
 		it_keygen(&kx);
-		TT_FAIL(tly_relay_put(a, kx.pk, "x", 1, id2, NULL),
-		    TALLY_ENOENT);
+		TT_FAIL(
+		    tly_relay_put(a, kx.pk, "x", 1, id2, NULL), TALLY_ENOENT);
 	}
 
 	TT_PASS(tly_relay_list(b, 0, 10, &items, &n, &more));
@@ -113,8 +113,8 @@ test_log(void **state)
 	it_start(&s, NULL, 0);
 	it_keygen(&k);
 	it_keygen(&k2);
-	r  = it_client(s.url, &k, 0, 5000);
-	r2 = it_client(s.url, &k, 0, 5000); /* a second device */
+	r     = it_client(s.url, &k, 0, 5000);
+	r2    = it_client(s.url, &k, 0, 5000); /* a second device */
 	other = it_client(s.url, &k2, 0, 5000);
 	reg(r);
 	reg(other);
@@ -361,8 +361,8 @@ test_auth_attacks(void **state)
 }
 
 static void
-put_hdr(unsigned char *p, uint8_t ver, uint8_t type, uint16_t flags,
-    uint32_t blen)
+put_hdr(
+    unsigned char *p, uint8_t ver, uint8_t type, uint16_t flags, uint32_t blen)
 {
 	p[0] = 'T';
 	p[1] = 'L';
@@ -443,8 +443,8 @@ test_limits(void **state)
 	char                   out[8192];
 
 	(void) state;
-	it_start(&s,
-	    "[limits]\nmax_message = 64K\nquota = 100K\nrate = 0\n", 0);
+	it_start(
+	    &s, "[limits]\nmax_message = 64K\nquota = 100K\nrate = 0\n", 0);
 	it_keygen(&ka);
 	it_keygen(&kb);
 	a = it_client(s.url, &ka, -1, 5000);
@@ -455,11 +455,11 @@ test_limits(void **state)
 	assert_non_null(big);
 
 	/* Too large for max_message, but within the frame limit. */
-	TT_FAIL(tly_relay_append(a, big, 65 * 1024, NULL, NULL), TALLY_ETOOBIG);
+	TT_FAIL(
+	    tly_relay_append(a, big, 65 * 1024, NULL, NULL), TALLY_ETOOBIG);
 	/* Far larger than the socket accepts: the relay drops the
 	 * connection; the client times out; the relay lives on. */
-	TT_FAIL(tly_relay_append(a, big, 150000, NULL, NULL),
-	    TALLY_ETIMEDOUT);
+	TT_FAIL(tly_relay_append(a, big, 150000, NULL, NULL), TALLY_ETIMEDOUT);
 	TT_PASS(tly_relay_ping(a));
 
 	/* Quota: 100K per account; log entries and received mail count. */
@@ -486,8 +486,7 @@ test_limits(void **state)
 	assert_int_equal(it_admin(&s, out, sizeof out, "stats"), 0);
 	if (strstr(out, "tallyd_refusals_total{code=\"quota_exceeded\"} 2") ==
 	        NULL ||
-	    strstr(out, "tallyd_refusals_total{code=\"too_large\"} 1") ==
-	        NULL)
+	    strstr(out, "tallyd_refusals_total{code=\"too_large\"} 1") == NULL)
 		fail_msg("stats do not count the refusals:\n%s", out);
 	(void) rv;
 	free(big);
@@ -572,14 +571,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mailbox),
-		cmocka_unit_test(test_log),
-		cmocka_unit_test(test_wait),
-		cmocka_unit_test(test_auth_attacks),
-		cmocka_unit_test(test_bad_frames),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_rate),
-		cmocka_unit_test(test_expiry),
+		cmocka_unit_test_teardown(test_mailbox, it_teardown),
+		cmocka_unit_test_teardown(test_log, it_teardown),
+		cmocka_unit_test_teardown(test_wait, it_teardown),
+		cmocka_unit_test_teardown(test_auth_attacks, it_teardown),
+		cmocka_unit_test_teardown(test_bad_frames, it_teardown),
+		cmocka_unit_test_teardown(test_limits, it_teardown),
+		cmocka_unit_test_teardown(test_rate, it_teardown),
+		cmocka_unit_test_teardown(test_expiry, it_teardown),
 	};
 
 	if (sodium_init() < 0)

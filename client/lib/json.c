@@ -1876,20 +1876,15 @@ pragma_int(tally *t, const char *sql)
 	return (v);
 }
 
-/* Sets the connection up for a big import (a page cache that holds the
- * indexes being filled; statement journals and staging tables in
- * memory) and back; best effort: a setting that cannot change (inside
- * a caller's transaction) only costs speed. */
+/* Sets the connection's page cache (PRAGMA cache_size: pages, or -KiB).
+ * Best effort: a cache that cannot change only costs speed. */
 static void
-tune(tally *t, int64_t cache, int64_t temp)
+set_cache(tally *t, int64_t cache)
 {
 	char sql[64];
 
 	snprintf(
 	    sql, sizeof sql, "PRAGMA cache_size = %lld", (long long) cache);
-	sqlite3_exec(t->db, sql, NULL, NULL, NULL);
-	snprintf(
-	    sql, sizeof sql, "PRAGMA temp_store = %lld", (long long) temp);
 	sqlite3_exec(t->db, sql, NULL, NULL, NULL);
 }
 
@@ -1900,7 +1895,7 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 	jx      x;
 	FILE   *f;
 	int     rv;
-	int64_t cache, temp;
+	int64_t cache;
 
 	memset(&x, 0, sizeof x);
 	if ((rv = tly_imp_open(t, path, &f)) != 0)
@@ -1915,8 +1910,7 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
 	}
 	cache = pragma_int(t, "PRAGMA cache_size");
-	temp  = pragma_int(t, "PRAGMA temp_store");
-	tune(t, JS_IMPORT_CACHE, 2);
+	set_cache(t, JS_IMPORT_CACHE);
 	for (int k = 0; k < ST_N; k++)
 		if (sqlite3_exec(t->db, stages[k].create, NULL, NULL, NULL) !=
 		    SQLITE_OK) {
@@ -1938,7 +1932,7 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 		rv = tly_imp_end(&x.im, rv);
 	}
 out:
-	tune(t, cache, temp);
+	set_cache(t, cache);
 	fclose(f);
 	free(x.p.s.buf);
 	free(x.fix);

@@ -410,6 +410,15 @@ test_google(void **state)
 	    "ann@acme.example,ann.lee@mail.example|+1 415 555 0100|"
 	    "Mentors,linkedin|");
 	TT_INTEQ(count_people(f->t), 10);
+
+	/* Both Google files again: nothing new. */
+	TT_PASS(import(
+	    f->t, &st, "google", fixture_path("google_current.csv"), 0, &b));
+	STATS(st, 4, 0, 0, 4, 0);
+	TT_PASS(import(
+	    f->t, &st, "google", fixture_path("google_legacy.csv"), 0, &b));
+	STATS(st, 2, 0, 0, 2, 0);
+	TT_INTEQ(count_people(f->t), 10);
 }
 
 static void

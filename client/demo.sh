@@ -83,5 +83,30 @@ run next -n 5
 say "Everything is searchable, offline:"
 run search globex
 
+say "Ann and Sam confirm the referral: each signs the same record."
+export TALLY_PASSPHRASE="correct horse battery staple"
+run id init
+sam_id=$("$tally" id show --json | sed -n 's/.*"tally_id": *"\([^"]*\)".*/\1/p')
+ann_home="$home/ann"
+TALLY_HOME="$ann_home" "$tally" init --name "Ann Lee" >/dev/null
+TALLY_HOME="$ann_home" "$tally" id init >/dev/null
+TALLY_HOME="$ann_home" "$tally" person add "Sam Rivera" >/dev/null
+TALLY_HOME="$ann_home" "$tally" peer add "Sam Rivera" "$sam_id" >/dev/null
+ann_id=$(TALLY_HOME="$ann_home" "$tally" id show --json |
+	sed -n 's/.*"tally_id": *"\([^"]*\)".*/\1/p')
+echo "(Ann, on her own laptop, made her identity and linked Sam's tally id.)"
+run peer add "Ann Lee" "$ann_id"
+say "They compare the safety code on a call; both see the same digits:"
+run peer verify "Ann Lee" --confirm
+keep record record new referral --with "Ann Lee" --company Acme \
+	--favor "$referral" --note "referred me for the Acme analyst role"
+run record export "$record" -o "$home/referral.tally"
+echo "(Sam emails referral.tally to Ann; she reviews it and signs.)"
+TALLY_HOME="$ann_home" "$tally" record sign "$home/referral.tally" --yes
+run record import "$home/referral.tally"
+say "Anyone can check the file offline, with no replica at all:"
+run verify "$home/referral.tally"
+run favor list "Ann Lee"
+
 echo
 echo "Done. The replica was a throw-away one; 'tally init' starts yours."

@@ -176,24 +176,42 @@ tly_when_parse(const char *s, int64_t now, int64_t *out)
 	return (parse_absolute(s, out));
 }
 
+/* Parses $TALLY_NOW into *t; 1 if set and valid, 0 if unset, -1 if
+ * set to something else. */
+static int
+env_now(int64_t *t)
+{
+	const char *env = getenv("TALLY_NOW");
+	char       *end;
+	long long   v;
+
+	if (env == NULL || *env == '\0')
+		return (0);
+	errno = 0;
+	v     = strtoll(env, &end, 10);
+	if (errno == 0 && *end == '\0' && v > 0) {
+		*t = (int64_t) v;
+		return (1);
+	}
+	return (parse_absolute(env, t) == 0 ? 1 : -1);
+}
+
 int64_t
 tly_now(void)
 {
-	const char *env = getenv("TALLY_NOW");
-	int64_t     t;
+	int64_t t;
 
-	if (env != NULL && *env != '\0') {
-		char     *end;
-		long long v;
-
-		errno = 0;
-		v     = strtoll(env, &end, 10);
-		if (errno == 0 && *end == '\0' && v > 0)
-			return ((int64_t) v);
-		if (parse_absolute(env, &t) == 0)
-			return (t);
-	}
+	if (env_now(&t) == 1)
+		return (t);
 	return ((int64_t) time(NULL));
+}
+
+int
+tly_now_check(void)
+{
+	int64_t t;
+
+	return (env_now(&t) < 0 ? TALLY_EINVAL : 0);
 }
 
 void

@@ -21,6 +21,9 @@
 
 /* The current time: $TALLY_NOW if set and valid, else the clock. */
 int64_t tly_now(void);
+/* Returns 0 if $TALLY_NOW is unset or valid, TALLY_EINVAL if it is set
+ * to something that is not a time (callers refuse to run then). */
+int tly_now_check(void);
 /* Parses WHEN relative to now into *out.  TALLY_EINVAL if s is not one of
  * the forms above or names an impossible date (2025-02-30). */
 int tly_when_parse(const char *s, int64_t now, int64_t *out);

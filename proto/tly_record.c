@@ -578,9 +578,14 @@ tly_signed_init(tly_signed *s, const tly_record *r, int *why)
 	tly_buf b = TLY_BUF_INIT;
 	int     rv;
 
-	memset(s, 0, sizeof *s);
-	if ((rv = tly_record_encode(&b, r, why)) == 0)
+	/* As tly_record_encode(), with the checking decode going straight
+	 * into s. */
+	if (why != NULL)
+		*why = TLY_WHY_NONE;
+	if ((rv = write_record(&b, r, why)) == 0)
 		rv = signed_from_canon(s, b.p, b.len, why);
+	if (rv != 0)
+		memset(s, 0, sizeof *s);
 	tly_buf_free(&b);
 	return (rv);
 }

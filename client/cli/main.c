@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tly_time.h"
 
 const cli_cmd cli_commands[] = {
 	{ "init", cmd_init, "init [--name NAME]",
@@ -140,6 +141,12 @@ main(int argc, char **argv)
 	int            i, rv;
 
 	opterr = 0; /* the commands word their own option errors */
+	if (tly_now_check() != 0) {
+		fprintf(stderr, "tally: TALLY_NOW '%s' is not a time (Unix "
+		                "seconds or YYYY-MM-DDTHH:MM:SSZ)\n",
+		    getenv("TALLY_NOW"));
+		return (EXIT_USAGE);
+	}
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
 			c.db = argv[++i];

@@ -622,8 +622,7 @@ import_csv(tally *t, tally_import_stats *st, const char *path,
 			        (buf[0] == '\xfe' && buf[1] == '\xff'))) {
 				rv = tly_seterr(t, TALLY_EFORMAT,
 				    "%s is UTF-16: save it as UTF-8 and "
-				    "import "
-				    "again",
+				    "import it again",
 				    path);
 				break;
 			}

@@ -37,7 +37,7 @@
 /* The page cache while importing (-KiB): a big import touches the id
  * and person indexes all over, and pages that do not fit are spilled to
  * the WAL and read back. */
-#define JS_IMPORT_CACHE (-1024 * 1024)
+#define JS_IMPORT_CACHE (-512 * 1024)
 
 /* -- UTF-8 ------------------------------------------------------------ */
 
@@ -1755,112 +1755,109 @@ apply_fixups(jx *x)
 	return (0);
 }
 
+/* Refuses a file that is not a tally dump (a message naming it). */
+static int
+not_dump(jp *p, int rv, const char *why)
+{
+	p->rv = tly_seterr(
+	    p->t, rv, "%s is not a tally JSON dump (%s)", p->path, why);
+	return (-1);
+}
+
+/* Reads the value of the dump's member key (its first byte is c). */
+static int
+dump_member(jx *x, const char *key, int c, int *have_fm, int *have_ver)
+{
+	jp     *p = &x->p;
+	size_t  off, len;
+	int64_t ver;
+	int     isint;
+
+	if (strcmp(key, "format") == 0) {
+		if (c != '"')
+			return (not_dump(
+			    p, TALLY_EFORMAT, "\"format\" is not \"tally\""));
+		if (js_string(p, 64, NULL, &off, &len) != 0)
+			return (-1);
+		if (strcmp((char *) p->arena.p + off, DUMP_FORMAT) != 0)
+			return (not_dump(
+			    p, TALLY_EFORMAT, "\"format\" is not \"tally\""));
+		*have_fm = 1;
+		return (0);
+	}
+	if (strcmp(key, "version") == 0) {
+		if (c != '-' && (c < '0' || c > '9'))
+			return (js_fail(p, "\"version\" must be a number"));
+		if (js_number(p, &ver, &isint) != 0)
+			return (-1);
+		if (!isint || ver != DUMP_VERSION) {
+			p->rv = tly_seterr(p->t, TALLY_EUNSUPP,
+			    "%s: dump version %lld is not supported (this "
+			    "tally reads version %d)",
+			    p->path, isint ? (long long) ver : -1LL,
+			    DUMP_VERSION);
+			return (-1);
+		}
+		*have_ver = 1;
+		return (0);
+	}
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		if (strcmp(key, tables[i].name) != 0)
+			continue;
+		if (!*have_fm || !*have_ver)
+			return (not_dump(p, TALLY_EFORMAT,
+			    "\"format\" and \"version\" must come first"));
+		if (c != '[')
+			return (js_fail(p, "expected a list ('[')"));
+		return (import_array(x, &tables[i]));
+	}
+	return (js_skip(p, 1)); /* "exported", and keys we do not know */
+}
+
 /* Reads the whole dump. */
 static int
 import_dump(jx *x)
 {
-	jp     *p = &x->p;
-	size_t  off, len;
-	int64_t ver     = 0;
-	int     have_fm = 0, have_ver = 0, c, isint;
+	jp    *p = &x->p;
+	size_t off, len;
+	int    have_fm = 0, have_ver = 0, c;
 
 	if ((c = js_ws(&p->s)) != '{') {
 		if (p->s.ioerr != 0)
 			return (js_fail(p, ""));
-		p->rv = tly_seterr(p->t, TALLY_EFORMAT,
-		    "%s is not a tally JSON dump (it does not start with '{')",
-		    p->path);
-		return (-1);
+		return (
+		    not_dump(p, TALLY_EFORMAT, "it does not start with '{'"));
 	}
 	p->s.pos++;
 	if ((c = js_ws(&p->s)) == '}')
 		p->s.pos++;
-	else
-		for (;;) {
-			char                key[JS_MAX_KEY + 1];
-			const struct table *tb = NULL;
+	while (c != '}') {
+		char key[JS_MAX_KEY + 1];
 
-			if (c != '"')
-				return (js_fail(p, "expected a key"));
-			tly_buf_reset(&p->arena);
-			if (js_string(p, JS_MAX_KEY, NULL, &off, &len) != 0 ||
-			    js_expect(p, ':', "expected ':'") != 0)
-				return (-1);
-			snprintf(
-			    key, sizeof key, "%s", (char *) p->arena.p + off);
-			c = js_ws(&p->s);
-			for (size_t i = 0;
-			     i < sizeof tables / sizeof tables[0]; i++)
-				if (strcmp(key, tables[i].name) == 0)
-					tb = &tables[i];
-			if (strcmp(key, "format") == 0) {
-				if (c != '"' ||
-				    js_string(p, 64, NULL, &off, &len) != 0 ||
-				    strcmp((char *) p->arena.p + off,
-				        DUMP_FORMAT) != 0) {
-					if (p->rv != 0)
-						return (-1);
-					p->rv = tly_seterr(p->t, TALLY_EFORMAT,
-					    "%s is not a tally JSON dump "
-					    "(\"format\" "
-					    "is not \"tally\")",
-					    p->path);
-					return (-1);
-				}
-				have_fm = 1;
-			} else if (strcmp(key, "version") == 0) {
-				if (c != '-' && (c < '0' || c > '9'))
-					return (js_fail(p,
-					    "\"version\" must be a "
-					    "number"));
-				if (js_number(p, &ver, &isint) != 0)
-					return (-1);
-				if (!isint || ver != DUMP_VERSION) {
-					p->rv = tly_seterr(p->t, TALLY_EUNSUPP,
-					    "%s: dump version %lld is not "
-					    "supported "
-					    "(this tally reads version %d)",
-					    p->path,
-					    isint ? (long long) ver : -1LL,
-					    DUMP_VERSION);
-					return (-1);
-				}
-				have_ver = 1;
-			} else if (tb != NULL) {
-				if (!have_fm || !have_ver) {
-					p->rv = tly_seterr(p->t, TALLY_EFORMAT,
-					    "%s is not a tally JSON dump "
-					    "(\"format\" "
-					    "and \"version\" must come first)",
-					    p->path);
-					return (-1);
-				}
-				if (c != '[')
-					return (js_fail(
-					    p, "expected a list ('[')"));
-				if (import_array(x, tb) != 0)
-					return (-1);
-			} else if (js_skip(p, 1) !=
-			    0) /* "exported", and the unknown */
-				return (-1);
-			c = js_ws(&p->s);
-			p->s.pos++;
-			if (c == '}')
-				break;
-			if (c != ',')
-				return (js_fail(p, "expected ',' or '}'"));
-			c = js_ws(&p->s);
-		}
+		if (c != '"')
+			return (js_fail(p, "expected a key"));
+		tly_buf_reset(&p->arena);
+		if (js_string(p, JS_MAX_KEY, NULL, &off, &len) != 0 ||
+		    js_expect(p, ':', "expected ':'") != 0)
+			return (-1);
+		snprintf(key, sizeof key, "%s", (char *) p->arena.p + off);
+		c = js_ws(&p->s);
+		if (dump_member(x, key, c, &have_fm, &have_ver) != 0)
+			return (-1);
+		c = js_ws(&p->s);
+		p->s.pos++;
+		if (c == '}')
+			break;
+		if (c != ',')
+			return (js_fail(p, "expected ',' or '}'"));
+		c = js_ws(&p->s);
+	}
 	if (js_ws(&p->s) != -1)
 		return (js_fail(p, "more after the end of the dump"));
 	if (p->s.ioerr != 0)
 		return (js_fail(p, ""));
-	if (!have_fm) {
-		p->rv = tly_seterr(p->t, TALLY_EFORMAT,
-		    "%s is not a tally JSON dump (no \"format\":\"tally\")",
-		    p->path);
-		return (-1);
-	}
+	if (!have_fm)
+		return (not_dump(p, TALLY_EFORMAT, "no \"format\":\"tally\""));
 	return (0);
 }
 
@@ -1879,20 +1876,15 @@ pragma_int(tally *t, const char *sql)
 	return (v);
 }
 
-/* Sets the connection up for a big import (a page cache that holds the
- * indexes being filled; statement journals and staging tables in
- * memory) and back; best effort: a setting that cannot change (inside
- * a caller's transaction) only costs speed. */
+/* Sets the connection's page cache (PRAGMA cache_size: pages, or -KiB).
+ * Best effort: a cache that cannot change only costs speed. */
 static void
-tune(tally *t, int64_t cache, int64_t temp)
+set_cache(tally *t, int64_t cache)
 {
 	char sql[64];
 
 	snprintf(
 	    sql, sizeof sql, "PRAGMA cache_size = %lld", (long long) cache);
-	sqlite3_exec(t->db, sql, NULL, NULL, NULL);
-	snprintf(
-	    sql, sizeof sql, "PRAGMA temp_store = %lld", (long long) temp);
 	sqlite3_exec(t->db, sql, NULL, NULL, NULL);
 }
 
@@ -1903,7 +1895,7 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 	jx      x;
 	FILE   *f;
 	int     rv;
-	int64_t cache, temp;
+	int64_t cache;
 
 	memset(&x, 0, sizeof x);
 	if ((rv = tly_imp_open(t, path, &f)) != 0)
@@ -1918,8 +1910,7 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
 	}
 	cache = pragma_int(t, "PRAGMA cache_size");
-	temp  = pragma_int(t, "PRAGMA temp_store");
-	tune(t, JS_IMPORT_CACHE, 2);
+	set_cache(t, JS_IMPORT_CACHE);
 	for (int k = 0; k < ST_N; k++)
 		if (sqlite3_exec(t->db, stages[k].create, NULL, NULL, NULL) !=
 		    SQLITE_OK) {
@@ -1941,7 +1932,7 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 		rv = tly_imp_end(&x.im, rv);
 	}
 out:
-	tune(t, cache, temp);
+	set_cache(t, cache);
 	fclose(f);
 	free(x.p.s.buf);
 	free(x.fix);

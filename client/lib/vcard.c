@@ -604,7 +604,8 @@ tly_import_vcard(tally *t, tally_import_stats *st, const char *path,
 	    ((r.buf[0] == '\xff' && r.buf[1] == '\xfe') ||
 	        (r.buf[0] == '\xfe' && r.buf[1] == '\xff'))) {
 		rv = tly_seterr(t, TALLY_EFORMAT,
-		    "%s is UTF-16: save it as UTF-8 and import again", path);
+		    "%s is UTF-16: save it as UTF-8 and import it again",
+		    path);
 		goto out;
 	}
 	if ((rv = tly_imp_begin(&x.im, t, st, path, o)) != 0)

@@ -83,6 +83,11 @@ expect_eq 4 "$(sqlite3 :memory: "SELECT json_array_length(readfile('$OUT'))")" \
 expect_fail 2 due --within -1
 expect_fail 2 due --within x
 expect_fail 2 due extra
+# a clock that is not a time is refused, not silently ignored
+saved_now=${TALLY_NOW:-}
+TALLY_NOW=next-tuesday expect_fail 2 due
+expect_err_has "TALLY_NOW 'next-tuesday' is not a time"
+TALLY_NOW=$saved_now
 
 # next: ranked, with reasons (scoring in README.md).
 expect_ok next --json

@@ -410,6 +410,15 @@ test_google(void **state)
 	    "ann@acme.example,ann.lee@mail.example|+1 415 555 0100|"
 	    "Mentors,linkedin|");
 	TT_INTEQ(count_people(f->t), 10);
+
+	/* Both Google files again: nothing new. */
+	TT_PASS(import(
+	    f->t, &st, "google", fixture_path("google_current.csv"), 0, &b));
+	STATS(st, 4, 0, 0, 4, 0);
+	TT_PASS(import(
+	    f->t, &st, "google", fixture_path("google_legacy.csv"), 0, &b));
+	STATS(st, 2, 0, 0, 2, 0);
+	TT_INTEQ(count_people(f->t), 10);
 }
 
 static void
@@ -898,6 +907,90 @@ test_json_malformed(void **state)
 	STATS(st, 0, 0, 0, 0, 0);
 }
 
+/* Bytes that are not UTF-8, fields over TALLY_MAX_TEXT, a field too long
+ * to be CSV at all, UTF-16. */
+static void
+test_limits(void **state)
+{
+	fixture           *f = *state;
+	tally_import_stats st;
+	badlist            b;
+	char               path[160], want[400];
+	FILE              *out;
+
+	snprintf(path, sizeof path, "%s/limits.csv", f->dir);
+	out = fopen(path, "w");
+	assert_non_null(out);
+	fputs("First Name,Last Name,URL,Email Address,Company,Position,"
+	      "Connected On\n",
+	    out);
+	fputs("Jos\xe9,Ruiz,https://www.linkedin.com/in/jr,,,,1 Jan 2020\n",
+	    out);
+	fputs("Long,Title,https://www.linkedin.com/in/lt,,,\"", out);
+	for (int i = 0; i < 70000; i++)
+		fputc('x', out);
+	fputs("\",1 Jan 2020\n", out);
+	fputs("Ok,Person,https://www.linkedin.com/in/op,,,,1 Jan 2020\n", out);
+	fclose(out);
+	TT_FAIL(import(f->t, &st, "linkedin", path, 0, &b), TALLY_EFORMAT);
+	TT_INTEQ(b.n, 2);
+	snprintf(want, sizeof want, "%s:2: name is not valid UTF-8", path);
+	TT_STREQ(b.msg[0], want);
+	snprintf(want, sizeof want,
+	    "%s:3: title is too long (70000 bytes, at most 65536)", path);
+	TT_STREQ(b.msg[1], want);
+	TT_PASS(
+	    import(f->t, &st, "linkedin", path, TALLY_IMPORT_SKIP_BAD, &b));
+	STATS(st, 3, 1, 0, 0, 2);
+
+	/* A field of megabytes: not a CSV file, whatever the flags. */
+	out = fopen(path, "w");
+	assert_non_null(out);
+	fputs("First Name,Last Name,URL,Email Address,Company,Position,"
+	      "Connected On\n\"",
+	    out);
+	for (int i = 0; i < 2 * 1024 * 1024; i++)
+		fputc('y', out);
+	fclose(out);
+	TT_FAIL(import(f->t, &st, "linkedin", path, TALLY_IMPORT_SKIP_BAD, &b),
+	    TALLY_EFORMAT);
+	snprintf(want, sizeof want,
+	    "%s:2: a field is longer than 1048576 bytes: is this a CSV "
+	    "file?",
+	    path);
+	TT_STREQ(tally_errmsg(f->t), want);
+
+	/* UTF-16 (as some spreadsheets save "Unicode text") */
+	write_file(path,
+	    "\xff\xfe"
+	    "F\0i\0r\0s\0t\0");
+	TT_FAIL(import(f->t, &st, "google", path, 0, &b), TALLY_EFORMAT);
+	snprintf(want, sizeof want,
+	    "%s is UTF-16: save it as UTF-8 and import it again", path);
+	TT_STREQ(tally_errmsg(f->t), want);
+
+	/* vCard: a NOTE over the limit; a PHOTO of any size is ignored. */
+	out = fopen(path, "w");
+	assert_non_null(out);
+	fputs("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Big Note\r\nNOTE:", out);
+	for (int i = 0; i < 70000; i++)
+		fputs(i % 70 ? "n" : "\r\n ", out);
+	fputs("\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Big Photo\r\n"
+	      "PHOTO;ENCODING=b;TYPE=JPEG:",
+	    out);
+	for (int i = 0; i < 400000; i++)
+		fputs(i % 70 ? "A" : "\r\n ", out);
+	fputs("\r\nEND:VCARD\r\n", out);
+	fclose(out);
+	TT_FAIL(import(f->t, &st, "vcard", path, 0, &b), TALLY_EFORMAT);
+	TT_INTEQ(b.n, 1);
+	snprintf(want, sizeof want,
+	    "%s:1: note is too long (69000 bytes, at most 65536)", path);
+	TT_STREQ(b.msg[0], want);
+	TT_PASS(import(f->t, &st, "vcard", path, TALLY_IMPORT_SKIP_BAD, &b));
+	STATS(st, 2, 1, 0, 0, 1);
+}
+
 /* -- Progress and the CSV export -------------------------------------- */
 
 static void
@@ -996,6 +1089,7 @@ main(void)
 		    test_json_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_json_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -6,10 +6,11 @@
  *   thread after open: SQLite 3.40 can corrupt a WAL database when two
  *   connections write or checkpoint at once.  Readers are opened
  *   read-only and never checkpoint.
- * - A batch of queued operations is one transaction; each operation runs
- *   inside its own savepoint, so one refused operation does not undo the
- *   others.  Done callbacks run only after COMMIT returned (durable,
- *   synchronous=FULL) or the batch failed.
+ * - A batch of queued operations is one transaction.  An operation makes
+ *   all the checks that may refuse it before its first write, so a refused
+ *   operation leaves nothing behind and does not undo the others.  Done
+ * callbacks run only after COMMIT returned (durable, synchronous=FULL) or the
+ * batch failed.
  * - account.used is the sum of the sizes of the account's mail (as
  *   recipient) and log entries; it is only changed with them.
  */
@@ -74,9 +75,6 @@ static const char *const migrations[] = {
 
 /* Writer statements. */
 enum {
-	W_SAVEPOINT,
-	W_RELEASE,
-	W_ROLLBACK_TO,
 	W_ACCT_BY_PK,
 	W_ACCT_BY_ID,
 	W_ACCT_INSERT,
@@ -98,9 +96,6 @@ enum {
 };
 
 static const char *const wsql[W_NSTMT] = {
-	[W_SAVEPOINT]   = "SAVEPOINT op",
-	[W_RELEASE]     = "RELEASE op",
-	[W_ROLLBACK_TO] = "ROLLBACK TO op",
 	[W_ACCT_BY_PK]  = "SELECT id, disabled, used FROM account WHERE pk=?1",
 	[W_ACCT_BY_ID]  = "SELECT used, log_head FROM account WHERE id=?1",
 	[W_ACCT_INSERT] = "INSERT INTO account(pk, created, invite) "
@@ -484,24 +479,28 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 			(long) (s->o.commit_delay_ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	/* An operation checks everything that can refuse it before it
+	 * writes, so a refusal leaves nothing behind; any other failure
+	 * fails the whole batch (clients retry; writes are idempotent). */
 	rv = tly_db_begin(s->wdb);
-	for (op = batch; op != NULL; op = op->next) {
-		if (rv != 0 || sqlite3_get_autocommit(s->wdb)) {
-			op->rv = rv != 0 ? rv : TALLY_EIO;
-			continue;
+	for (op = batch; op != NULL && rv == 0; op = op->next) {
+		op->rv = op_apply(s, op);
+		switch (op->rv) {
+		case 0:
+			n++;
+			break;
+		case TALLY_EQUOTA:
+		case TALLY_ENOENT:
+		case TALLY_EAUTH:
+		case TALLY_EINVAL:
+			break;
+		default:
+			rv = op->rv;
+			break;
 		}
-		if ((op->rv = wexec(s->wst[W_SAVEPOINT])) != 0)
-			continue;
-		if ((op->rv = op_apply(s, op)) != 0) {
-			if (!sqlite3_get_autocommit(s->wdb)) {
-				(void) wexec(s->wst[W_ROLLBACK_TO]);
-				(void) wexec(s->wst[W_RELEASE]);
-			}
-			continue;
-		}
-		(void) wexec(s->wst[W_RELEASE]);
-		n++;
 	}
+	if (rv != 0)
+		tly_db_rollback(s->wdb);
 	if (rv == 0 && !sqlite3_get_autocommit(s->wdb)) {
 		if ((rv = tly_db_commit(s->wdb)) != 0)
 			tly_db_rollback(s->wdb);

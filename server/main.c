@@ -11,6 +11,7 @@
  * while the server is stopped) and admin.sock.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -137,6 +138,18 @@ store_opts(const struct tallyd_conf *c, struct tly_store_opts *o)
 	o->commit_delay_ms = c->commit_delay_ms;
 }
 
+/* A connection is a descriptor: allow as many as the hard limit. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int
 run_server(struct tallyd_conf *c)
 {
@@ -149,6 +162,7 @@ run_server(struct tallyd_conf *c)
 	if ((d = calloc(1, sizeof *d)) == NULL)
 		return (1);
 	d->conf = c;
+	raise_nofile();
 	if (make_dir(c->data) != 0)
 		return (1);
 	if ((rv = lock_dir(c->data, &fd)) <= 0) {
@@ -292,6 +306,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	umask(077); /* the database and sockets are the owner's alone */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 

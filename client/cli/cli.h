@@ -132,6 +132,7 @@ int cmd_import(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
 int cmd_id(cli *c, int argc, char **argv);
 int cmd_peer(cli *c, int argc, char **argv);
+int cmd_relay(cli *c, int argc, char **argv);
 int cmd_record(cli *c, int argc, char **argv);
 int cmd_verify(cli *c, int argc, char **argv);
 

@@ -103,6 +103,12 @@ const cli_cmd cli_commands[] = {
 	    "records both sides sign, exchanged as files" },
 	{ "verify", cmd_verify, "verify FILE [--json]",
 	    "check a record file offline: exit 0 if complete and valid" },
+	{ "relay", cmd_relay,
+	    "relay set URL\n"
+	    "       tally relay register [--invite CODE] "
+	    "[--passphrase-file FILE] [--json]\n"
+	    "       tally relay status [--passphrase-file FILE] [--json]",
+	    "the relay that syncs your devices: set, register, status" },
 	{ NULL, NULL, NULL, NULL },
 };
 

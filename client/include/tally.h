@@ -596,6 +596,31 @@ TALLY_API int tally_record_revoke(
 TALLY_API int tally_record_verify(tally *t, const void *p, size_t n,
     tally_record_fn fn, void *arg, char *err, size_t errlen);
 
+/* -- the relay (client/lib/relay_lib.c) -------------------------------- */
+
+#define TALLY_URL_MAX 256 /* longest relay URL, with its NUL */
+
+/* What tally_relay_status() finds. */
+typedef struct tally_relay_state {
+	char     url[TALLY_URL_MAX]; /* "" when no relay is set */
+	int      registered;         /* 1: the relay knows my key */
+	uint64_t used, quota;        /* bytes stored for me, and my quota */
+	uint32_t mails;              /* envelopes waiting in my mailbox */
+	uint64_t mail_head, log_head; /* newest mail and log sequence */
+} tally_relay_state;
+
+/* Keeps url (tcp://, tls+tcp:// or ipc://) as the replica's relay.
+ * TALLY_EINVAL for another scheme or a URL longer than TALLY_URL_MAX. */
+TALLY_API int tally_relay_set(tally *t, const char *url);
+/* Registers my identity at the relay (invite NULL where registration is
+ * open).  Needs the identity unlocked.  TALLY_ENOTINIT (no relay or
+ * identity), TALLY_EAUTH (refused), TALLY_ECONNREF, TALLY_ETIMEDOUT. */
+TALLY_API int tally_relay_register(tally *t, const char *invite);
+/* Fills st: the URL, and signing in with the unlocked identity, my usage
+ * at the relay (registered = 0 when it does not know me).  Errors as
+ * tally_relay_register(). */
+TALLY_API int tally_relay_status(tally *t, tally_relay_state *st);
+
 #ifdef __cplusplus
 }
 #endif

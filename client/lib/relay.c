@@ -23,6 +23,8 @@
 #include "tly_buf.h"
 #include "tly_err.h"
 
+#define RELAY_CONNECT_MS 1000 /* first connection, per attempt */
+
 struct tly_relay {
 	nng_socket            sock;
 	nng_dialer            dialer;
@@ -225,6 +227,9 @@ exchange(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 	int noresend = q->type == TLY_T_HELLO || q->type == TLY_T_AUTH ||
 	    q->type == TLY_T_REGISTER || q->type == TLY_T_WAIT;
 
+	/* Not connected yet: find out soon whether the relay is there. */
+	if (!atomic_load(&r->connected) && wait_ms > RELAY_CONNECT_MS)
+		wait_ms = RELAY_CONNECT_MS;
 	q->reqid = ++r->reqid;
 	tly_buf_reset(&r->b);
 	if ((rv = tly_req_encode(&r->b, q)) != 0)

@@ -345,7 +345,8 @@ typedef struct tally_hit {
 typedef int (*tally_hit_fn)(void *arg, const tally_hit *h);
 
 /* Full-text search (FTS5 syntax; plain words are AND-ed, prefixes
- * allowed with *).  At most limit hits, best first.  TALLY_EINVAL for a
+ * allowed with *).  At most limit hits: people first, then conversations
+ * and favors, each most recently recorded first.  TALLY_EINVAL for a
  * malformed query. */
 TALLY_API int tally_search(
     tally *t, const char *query, int limit, tally_hit_fn fn, void *arg);

@@ -234,12 +234,10 @@ tally_ledger(tally *t, const char *person, tally_ledger_fn fn, void *arg)
 	int              rc, rv = 0;
 
 	st = tly_stmt(t,
-	    "SELECT l.person, p.name, l.given, l.received, l.n_given,"
-	    " l.n_received, l.pending, l.confirmed, l.last"
-	    " FROM ledger l JOIN person p ON p.id = l.person"
-	    " WHERE ?1 IS NULL OR l.person = ?1"
-	    " ORDER BY abs(l.given - l.received) DESC, l.last DESC,"
-	    " p.name_key, l.person");
+	    "SELECT person, name, given, received, n_given, n_received,"
+	    " pending, confirmed, last FROM ledger"
+	    " WHERE ?1 IS NULL OR person = ?1"
+	    " ORDER BY abs(given - received) DESC, last DESC, name, person");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	tly_bind_text(st, 1, person);

@@ -185,24 +185,30 @@ static const char step2[] =
     "END;";
 
 /* Step 3: the ledger, one row per person with favors. */
+#define LEDGER_COLS                                                          \
+	"ledger(person, name, given, received, n_given, n_received, pending,"  \
+	" confirmed, last)"
 #define LEDGER_SELECT                                                        \
-	"SELECT person,"                                                     \
-	"  coalesce(sum(weight) FILTER (WHERE dir = 1 AND status = 'done'),0)," \
-	"  coalesce(sum(weight) FILTER (WHERE dir = -1 AND status = 'done'),0),"\
-	"  count(*) FILTER (WHERE dir = 1 AND status = 'done'),"             \
-	"  count(*) FILTER (WHERE dir = -1 AND status = 'done'),"            \
-	"  count(*) FILTER (WHERE status IN ('asked', 'promised')),"         \
-	"  count(*) FILTER (WHERE confirmed),"                               \
-	"  max(coalesce(done_at, created))"                                  \
-	"  FROM favor"
+	"SELECT f.person, p.name,"                                           \
+	"  coalesce(sum(f.weight) FILTER"                                    \
+	"    (WHERE f.dir = 1 AND f.status = 'done'), 0),"                   \
+	"  coalesce(sum(f.weight) FILTER"                                    \
+	"    (WHERE f.dir = -1 AND f.status = 'done'), 0),"                  \
+	"  count(*) FILTER (WHERE f.dir = 1 AND f.status = 'done'),"         \
+	"  count(*) FILTER (WHERE f.dir = -1 AND f.status = 'done'),"        \
+	"  count(*) FILTER (WHERE f.status IN ('asked', 'promised')),"       \
+	"  count(*) FILTER (WHERE f.confirmed),"                             \
+	"  max(coalesce(f.done_at, f.created))"                              \
+	"  FROM favor f JOIN person p ON p.id = f.person"
 #define LEDGER_OF(who)                                                       \
 	"DELETE FROM ledger WHERE person = " who ";"                         \
-	"INSERT INTO ledger " LEDGER_SELECT " WHERE person = " who           \
-	" GROUP BY person;"
+	"INSERT INTO " LEDGER_COLS " " LEDGER_SELECT " WHERE f.person = " who \
+	" GROUP BY f.person;"
 
 static const char step3[] =
     "CREATE TABLE ledger("
     "  person TEXT PRIMARY KEY REFERENCES person(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL," /* the person's, so listing needs no join */
     "  given INTEGER NOT NULL,"
     "  received INTEGER NOT NULL,"
     "  n_given INTEGER NOT NULL,"
@@ -211,7 +217,9 @@ static const char step3[] =
     "  confirmed INTEGER NOT NULL,"
     "  last INTEGER NOT NULL"
     ") WITHOUT ROWID;"
-    "INSERT INTO ledger " LEDGER_SELECT " GROUP BY person;"
+    "INSERT INTO " LEDGER_COLS " " LEDGER_SELECT " GROUP BY f.person;"
+    "CREATE TRIGGER person_ledger_name AFTER UPDATE OF name ON person"
+    " BEGIN UPDATE ledger SET name = new.name WHERE person = new.id; END;"
     "CREATE TRIGGER favor_ai AFTER INSERT ON favor BEGIN "
     LEDGER_OF("new.person")
     "END;"
@@ -310,7 +318,27 @@ static const char step5[] =
     "CREATE INDEX record_person ON record(person) WHERE person IS NOT NULL;"
     "CREATE INDEX record_favor ON record(favor) WHERE favor IS NOT NULL;";
 
+/* Step 6: covering partial indexes for `tally next`, so that ranking a
+ * hundred thousand people reads only the rows that can score. */
+static const char step6[] =
+    "DROP INDEX interaction_follow;"
+    "CREATE INDEX interaction_follow ON interaction(follow_up, person)"
+    "  WHERE follow_up IS NOT NULL AND follow_up_done IS NULL;"
+    "DROP INDEX favor_thanks;"
+    "CREATE INDEX favor_thanks ON favor(done_at, person)"
+    "  WHERE dir = -1 AND status = 'done' AND thanked IS NULL;"
+    "CREATE INDEX favor_received ON favor(done_at, person)"
+    "  WHERE dir = -1 AND status = 'done';"
+    "CREATE INDEX person_close ON person(closeness, last_contact, id)"
+    "  WHERE closeness >= 2 AND NOT is_me;"
+    "CREATE INDEX ledger_open ON ledger(person, given, received, pending)"
+    "  WHERE given < received OR pending > 0;"
+    /* the ledger's listing order, covering every column it shows */
+    "CREATE INDEX ledger_rank ON ledger(abs(given - received) DESC,"
+    "  last DESC, name, person, given, received, n_given, n_received,"
+    "  pending, confirmed);";
+
 const char *const tly_schema_steps[] = { step1, step2, step3, step4,
-	step5 };
+	step5, step6 };
 const int         tly_schema_nsteps =
     (int) (sizeof tly_schema_steps / sizeof tly_schema_steps[0]);

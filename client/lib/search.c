@@ -20,28 +20,30 @@ tally_search(tally *t, const char *query, int limit, tally_hit_fn fn,
 		return (rv);
 	if (limit <= 0)
 		limit = 50;
+	/* People first, then conversations and favors; within each, the
+	 * most recently recorded first.  Walking each full-text index in
+	 * rowid order lets a common word stop after `limit` hits instead
+	 * of ranking every match. */
 	st = tly_stmt(t,
-	    "SELECT * FROM ("
-	    " SELECT 'person' AS kind, p.id AS id, p.id, p.name,"
-	    "  snippet(person_fts, -1, '[', ']', '...', 12) AS snip,"
-	    "  person_fts.rank AS rank"
+	    "SELECT * FROM (SELECT 'person', p.id, p.id, p.name,"
+	    "  snippet(person_fts, -1, '[', ']', '...', 12)"
 	    "  FROM person_fts JOIN person p ON p.rid = person_fts.rowid"
-	    "  WHERE person_fts MATCH ?1"
-	    " UNION ALL"
-	    " SELECT 'interaction', i.id, i.person, p.name,"
-	    "  snippet(interaction_fts, 0, '[', ']', '...', 12),"
-	    "  interaction_fts.rank"
+	    "  WHERE person_fts MATCH ?1 ORDER BY person_fts.rowid DESC"
+	    "  LIMIT ?2)"
+	    " UNION ALL SELECT * FROM (SELECT 'interaction', i.id, i.person,"
+	    "  p.name, snippet(interaction_fts, 0, '[', ']', '...', 12)"
 	    "  FROM interaction_fts JOIN interaction i"
 	    "  ON i.rid = interaction_fts.rowid"
 	    "  JOIN person p ON p.id = i.person"
 	    "  WHERE interaction_fts MATCH ?1"
-	    " UNION ALL"
-	    " SELECT 'favor', f.id, f.person, p.name,"
-	    "  snippet(favor_fts, 0, '[', ']', '...', 12), favor_fts.rank"
+	    "  ORDER BY interaction_fts.rowid DESC LIMIT ?2)"
+	    " UNION ALL SELECT * FROM (SELECT 'favor', f.id, f.person, p.name,"
+	    "  snippet(favor_fts, 0, '[', ']', '...', 12)"
 	    "  FROM favor_fts JOIN favor f ON f.rid = favor_fts.rowid"
 	    "  JOIN person p ON p.id = f.person"
-	    "  WHERE favor_fts MATCH ?1"
-	    ") ORDER BY rank, kind, id LIMIT ?2");
+	    "  WHERE favor_fts MATCH ?1 ORDER BY favor_fts.rowid DESC"
+	    "  LIMIT ?2)"
+	    " LIMIT ?2");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	tly_bind_text(st, 1, query);

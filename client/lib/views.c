@@ -41,15 +41,17 @@ tally_due(tally *t, int64_t horizon, tally_due_fn fn, void *arg)
 	    " SELECT 'thanks' AS what, f.id, f.person, p.name,"
 	    "  'thank ' || p.name || ' for the ' || " FAVOR_WHAT("f.kind") " ||"
 	    "  coalesce(': ' || f.note, '') AS text, f.done_at + 86400 AS due"
-	    "  FROM favor f JOIN person p ON p.id = f.person"
+	    "  FROM favor f INDEXED BY favor_thanks"
+	    "  JOIN person p ON p.id = f.person"
 	    "  WHERE f.dir = -1 AND f.status = 'done' AND f.thanked IS NULL"
+	    "  AND f.done_at <= ?1 + ?2 - 86400"
 	    " UNION ALL"
 	    " SELECT 'thanks', i.id, i.person, p.name,"
 	    "  'send ' || p.name || ' a thank-you note for the ' || i.kind ||"
 	    "  ' on ' || date(i.at, 'unixepoch', 'localtime'), i.at + 86400"
 	    "  FROM interaction i JOIN person p ON p.id = i.person"
 	    "  WHERE i.thanked IS NULL AND i.kind IN ('call','coffee','meeting')"
-	    "  AND i.at > ?1 - ?3 AND i.at <= ?1"
+	    "  AND i.at > ?1 - ?3 AND i.at <= ?1 AND i.at <= ?1 + ?2 - 86400"
 	    " UNION ALL"
 	    " SELECT 'follow-up', i.id, i.person, p.name,"
 	    "  'follow up with ' || p.name || ' (' || i.kind || ' on ' ||"
@@ -57,13 +59,15 @@ tally_due(tally *t, int64_t horizon, tally_due_fn fn, void *arg)
 	    "  coalesce(': ' || i.note, '') || ')', i.follow_up"
 	    "  FROM interaction i JOIN person p ON p.id = i.person"
 	    "  WHERE i.follow_up IS NOT NULL AND i.follow_up_done IS NULL"
+	    "  AND i.follow_up <= ?1 + ?2"
 	    " UNION ALL"
 	    " SELECT 'promise', f.id, f.person, p.name,"
 	    "  'you promised ' || p.name || ' ' || " FAVOR_A("f.kind") " ||"
 	    "  coalesce(': ' || f.note, ''), f.created + ?4"
 	    "  FROM favor f JOIN person p ON p.id = f.person"
 	    "  WHERE f.dir = 1 AND f.status = 'promised'"
-	    ") WHERE due <= ?1 + ?2 ORDER BY due, id");
+	    "  AND f.created <= ?1 + ?2 - ?4"
+	    ") ORDER BY due, id");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	sqlite3_bind_int64(st, 1, now);
@@ -89,96 +93,75 @@ tally_due(tally *t, int64_t horizon, tally_due_fn fn, void *arg)
 
 /* -- next -------------------------------------------------------------- */
 
+/*
+ * Ranking reads five small, indexed sets -- open follow-ups, unthanked
+ * favors, favors received in the last 30 days, ledger rows where I owe or
+ * something is pending, close contacts -- into a hash table of signals
+ * per person, scores each person from the signals alone, keeps the n best
+ * in a heap, and only then looks up the winners' names and words their
+ * reasons.  People in none of the sets score nothing.
+ */
+
 #define REASON_LEN 200
+#define TAPPED_DAYS 30
 
-typedef struct cand {
-	char id[TALLY_ID_LEN + 1];
-	char *name; /* malloc'd once kept */
-	char reason[REASON_LEN];
-	int  score;
-} cand;
+typedef struct signals {
+	char    id[TALLY_ID_LEN + 1]; /* "" for an empty slot */
+	int     closeness;            /* -1 unless a close contact (>= 2) */
+	int64_t last;                 /* last contact (close contacts) */
+	int     balance;              /* given - received, when < 0 */
+	int     pending;              /* favors asked or promised */
+	int64_t follow;               /* earliest open follow-up, or 0 */
+	int     thanks;               /* done for me, not thanked */
+	int     tapped;               /* did me a favor lately */
+} signals;
 
-/* A min-heap of the n best candidates: heap[0] is the weakest kept. */
-typedef struct heap {
-	cand  *v;
-	size_t n, cap;
-} heap;
+typedef struct table {
+	signals *v;
+	size_t   n, cap; /* cap a power of two, n <= cap / 2 */
+} table;
 
-static int
-worse(const cand *a, const cand *b)
+/* Row ids are random hex: their first 16 characters are hash enough. */
+static size_t
+id_hash(const char *id)
 {
-	if (a->score != b->score)
-		return (a->score < b->score);
-	return (strcmp(a->id, b->id) > 0);
+	uint64_t h = 0;
+
+	for (int i = 0; i < 16 && id[i]; i++)
+		h = (h << 4) | (uint64_t) (id[i] <= '9' ? id[i] - '0'
+		                                       : (id[i] | 0x20) - 'a' + 10);
+	return ((size_t) (h * 0x9E3779B97F4A7C15ull >> 20));
 }
 
-static void
-heap_sift_down(heap *h, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < h->n && worse(&h->v[l], &h->v[m]))
-			m = l;
-		if (r < h->n && worse(&h->v[r], &h->v[m]))
-			m = r;
-		if (m == i)
-			return;
-		cand tmp = h->v[i];
-		h->v[i]  = h->v[m];
-		h->v[m]  = tmp;
-		i        = m;
-	}
-}
-
-/* Keeps c if it is among the best; returns 0 if it was dropped, 1 if
- * kept (the heap then owns c->name). */
-static int
-heap_offer(heap *h, const cand *c)
+/* Returns the signals of id, adding an empty entry; NULL if out of
+ * memory. */
+static signals *
+table_get(table *tb, const char *id)
 {
 	size_t i;
 
-	if (h->n < h->cap) {
-		i         = h->n++;
-		h->v[i]   = *c;
-		while (i > 0 && worse(&h->v[i], &h->v[(i - 1) / 2])) {
-			cand tmp          = h->v[i];
-			h->v[i]           = h->v[(i - 1) / 2];
-			h->v[(i - 1) / 2] = tmp;
-			i                 = (i - 1) / 2;
-		}
-		return (1);
-	} else if (h->cap > 0 && worse(&h->v[0], c)) {
-		free(h->v[0].name);
-		h->v[0] = *c;
-		heap_sift_down(h, 0);
-		return (1);
+	if (tb->n + 1 > tb->cap / 2) {
+		table   old = *tb;
+		size_t  cap = old.cap ? old.cap * 4 : 4096;
+		signals *v  = calloc(cap, sizeof *v);
+		if (v == NULL)
+			return (NULL);
+		tb->v   = v;
+		tb->cap = cap;
+		tb->n   = 0;
+		for (i = 0; i < old.cap; i++)
+			if (old.v[i].id[0] != '\0')
+				*table_get(tb, old.v[i].id) = old.v[i];
+		free(old.v);
 	}
-	return (0);
-}
-
-static int
-cmp_best(const void *a, const void *b)
-{
-	return (worse(a, b) ? 1 : worse(b, a) ? -1 : 0);
-}
-
-/* Adds points and appends a reason; reasons come most important first. */
-static void reason(cand *c, int points, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-reason(cand *c, int points, const char *fmt, ...)
-{
-	size_t  used = strlen(c->reason);
-	char    text[96];
-	va_list ap;
-
-	c->score += points;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	snprintf(c->reason + used, REASON_LEN - used, "%s%s",
-	    used ? "; " : "", text);
+	for (i = id_hash(id) & (tb->cap - 1); tb->v[i].id[0] != '\0';
+	     i = (i + 1) & (tb->cap - 1))
+		if (strncmp(tb->v[i].id, id, TALLY_ID_LEN) == 0)
+			return (&tb->v[i]);
+	strncpy(tb->v[i].id, id, TALLY_ID_LEN);
+	tb->v[i].closeness = -1;
+	tb->n++;
+	return (&tb->v[i]);
 }
 
 /* Days after which a contact of closeness c (2-5) has gone quiet. */
@@ -190,123 +173,274 @@ quiet_after(int c)
 	return ((int64_t) days[c] * TLY_DAY);
 }
 
-static void
-score(cand *c, sqlite3_stmt *st, int64_t now)
-{
-	int     closeness = sqlite3_column_type(st, 2) == SQLITE_NULL
-	        ? -1
-	        : sqlite3_column_int(st, 2);
-	int64_t last      = sqlite3_column_int64(st, 3);
-	int     balance   = sqlite3_column_int(st, 4);
-	int64_t tapped    = sqlite3_column_int64(st, 5);
-	int64_t follow    = sqlite3_column_int64(st, 6);
-	int     thanks    = sqlite3_column_int(st, 7);
-	int     asked     = sqlite3_column_int(st, 8);
+/* Adds points and, when words is not NULL, appends a reason (reasons
+ * come most important first). */
+static void reason(int *score, char *words, int points, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 
-	if (follow != 0 && follow <= now) {
-		long late = (long) ((now - follow) / TLY_DAY);
+static void
+reason(int *score, char *words, int points, const char *fmt, ...)
+{
+	size_t  used;
+	char    text[96];
+	va_list ap;
+
+	*score += points;
+	if (words == NULL)
+		return;
+	used = strlen(words);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	snprintf(words + used, REASON_LEN - used, "%s%s", used ? "; " : "",
+	    text);
+}
+
+/* The score of s at now (README.md, "Whom to contact next"); the
+ * reasons in words go to words (REASON_LEN bytes) unless it is NULL. */
+static int
+score(const signals *s, int64_t now, char *words)
+{
+	int score = 0;
+
+	if (words != NULL)
+		words[0] = '\0';
+	if (s->follow != 0 && s->follow <= now) {
+		long late = (long) ((now - s->follow) / TLY_DAY);
 		if (late == 0)
-			reason(c, 40, "follow-up due today");
+			reason(&score, words, 40, "follow-up due today");
 		else
-			reason(c, 40 + (int) (late > 30 ? 30 : late),
+			reason(&score, words, 40 + (int) (late > 30 ? 30 : late),
 			    "follow-up overdue by %ld day%s", late,
 			    late == 1 ? "" : "s");
-	} else if (follow != 0 && follow - now <= 3 * TLY_DAY) {
-		long in = (long) ((follow - now + TLY_DAY - 1) / TLY_DAY);
-		reason(c, 25, "follow-up due in %ld day%s", in,
+	} else if (s->follow != 0 && s->follow - now <= 3 * TLY_DAY) {
+		long in = (long) ((s->follow - now + TLY_DAY - 1) / TLY_DAY);
+		reason(&score, words, 25, "follow-up due in %ld day%s", in,
 		    in == 1 ? "" : "s");
 	}
-	if (thanks > 0)
-		reason(c, 35 + 5 * (thanks - 1), "you owe thanks for %d favor%s",
-		    thanks, thanks == 1 ? "" : "s");
-	if (balance < 0)
-		reason(c, 4 * (balance < -10 ? 10 : -balance),
-		    "you owe them (balance %d): offer help", balance);
-	if (asked > 0)
-		reason(c, 10, "%d favor%s asked or promised, still open", asked,
-		    asked == 1 ? "" : "s");
-	if (closeness >= 2) {
-		int64_t gap = last ? now - last : 0;
-		if (last == 0)
-			reason(c, 3 * closeness + 10,
-			    "close contact (%d/5) never logged", closeness);
-		else if (gap > quiet_after(closeness)) {
-			int64_t weeks = (gap - quiet_after(closeness)) /
+	if (s->thanks > 0)
+		reason(&score, words, 35 + 5 * (s->thanks - 1),
+		    "you owe thanks for %d favor%s", s->thanks,
+		    s->thanks == 1 ? "" : "s");
+	if (s->balance < 0)
+		reason(&score, words, 4 * (s->balance < -10 ? 10 : -s->balance),
+		    "you owe them (balance %d): offer help", s->balance);
+	if (s->pending > 0)
+		reason(&score, words, 10, "%d favor%s asked or promised, still "
+		                          "open",
+		    s->pending, s->pending == 1 ? "" : "s");
+	if (s->closeness >= 2) {
+		int64_t gap = s->last ? now - s->last : 0;
+		if (s->last == 0)
+			reason(&score, words, 3 * s->closeness + 10,
+			    "close contact (%d/5) never logged", s->closeness);
+		else if (gap > quiet_after(s->closeness)) {
+			int64_t weeks = (gap - quiet_after(s->closeness)) /
 			    (7 * TLY_DAY);
-			reason(c, 3 * closeness + (int) (weeks > 20 ? 20 : weeks),
+			reason(&score, words,
+			    3 * s->closeness + (int) (weeks > 20 ? 20 : weeks),
 			    "close contact not seen in %ld days",
 			    (long) (gap / TLY_DAY));
 		}
 	}
 	/* They did me a favor lately: tap good contacts sparingly. */
-	if (tapped > now - 30 * TLY_DAY && c->score > 0)
-		reason(c, -10, "tapped recently: go easy");
+	if (s->tapped && score > 0)
+		reason(&score, words, -10, "tapped recently: go easy");
+	return (score);
+}
+
+/* Reads one set of signals into tb.  Each query yields the person id
+ * first, then what apply() takes. */
+static int
+gather(tally *t, table *tb, const char *sql, int64_t now,
+    void (*apply)(signals *, sqlite3_stmt *))
+{
+	sqlite3_stmt *st = tly_stmt(t, sql);
+	int           rc, rv = 0;
+
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		signals *s = table_get(tb, tly_col_text(st, 0));
+		if (s == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		apply(s, st);
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = tly_dberr(t, "ranking contacts");
+	sqlite3_reset(st);
+	return (rv);
+}
+
+static void
+apply_follow(signals *s, sqlite3_stmt *st)
+{
+	int64_t f = sqlite3_column_int64(st, 1);
+
+	if (s->follow == 0 || f < s->follow)
+		s->follow = f;
+}
+
+static void
+apply_thanks(signals *s, sqlite3_stmt *st)
+{
+	(void) st;
+	s->thanks++;
+}
+
+static void
+apply_tapped(signals *s, sqlite3_stmt *st)
+{
+	(void) st;
+	s->tapped = 1;
+}
+
+static void
+apply_ledger(signals *s, sqlite3_stmt *st)
+{
+	int bal    = sqlite3_column_int(st, 1);
+	s->balance = bal < 0 ? bal : 0;
+	s->pending = sqlite3_column_int(st, 2);
+}
+
+static void
+apply_close(signals *s, sqlite3_stmt *st)
+{
+	s->closeness = sqlite3_column_int(st, 1);
+	s->last      = sqlite3_column_int64(st, 2);
+}
+
+/* A kept candidate: a slot of the table and its score. */
+typedef struct best {
+	const signals *s;
+	int            score;
+} best;
+
+static int
+worse(const best *a, const best *b)
+{
+	if (a->score != b->score)
+		return (a->score < b->score);
+	return (strcmp(a->s->id, b->s->id) > 0);
+}
+
+static void
+swap(best *a, best *b)
+{
+	best tmp = *a;
+
+	*a = *b;
+	*b = tmp;
+}
+
+/* Keeps c among the cap best in the min-heap h[0..*n). */
+static void
+heap_offer(best *h, size_t *n, size_t cap, best c)
+{
+	size_t i;
+
+	if (*n < cap) {
+		h[i = (*n)++] = c;
+		for (; i > 0 && worse(&h[i], &h[(i - 1) / 2]); i = (i - 1) / 2)
+			swap(&h[i], &h[(i - 1) / 2]);
+		return;
+	}
+	if (!worse(&h[0], &c))
+		return;
+	h[0] = c;
+	for (i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < *n && worse(&h[l], &h[m]))
+			m = l;
+		if (r < *n && worse(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			break;
+		swap(&h[i], &h[m]);
+		i = m;
+	}
+}
+
+static int
+cmp_best(const void *a, const void *b)
+{
+	return (worse(a, b) ? 1 : worse(b, a) ? -1 : 0);
 }
 
 int
 tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 {
-	sqlite3_stmt   *st;
-	heap            h = { NULL, 0, 0 };
-	int64_t         now = tly_now();
-	int             rc, rv = 0;
+	table         tb = { NULL, 0, 0 };
+	best         *h;
+	size_t        nh = 0;
+	sqlite3_stmt *st;
+	int64_t       now = tly_now();
+	int           rv;
 
 	if (n <= 0 || n > 10000)
 		return (tly_seterr(t, TALLY_EINVAL,
 		    "-n %d is out of range (1-10000)", n));
-	if ((h.v = calloc((size_t) n, sizeof *h.v)) == NULL)
+	if ((h = calloc((size_t) n, sizeof *h)) == NULL)
 		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
-	h.cap = (size_t) n;
-	st    = tly_stmt(t,
-            "WITH fu AS (SELECT person, min(follow_up) AS f FROM interaction"
-            "  WHERE follow_up IS NOT NULL AND follow_up_done IS NULL"
-            "  GROUP BY person),"
-            " th AS (SELECT person, count(*) AS n FROM favor"
-            "  WHERE dir = -1 AND status = 'done' AND thanked IS NULL"
-            "  GROUP BY person),"
-            " tap AS (SELECT person, max(done_at) AS at FROM favor"
-            "  WHERE dir = -1 AND status = 'done' GROUP BY person)"
-            " SELECT p.id, p.name, p.closeness, p.last_contact,"
-            "  coalesce(l.given - l.received, 0), coalesce(tap.at, 0),"
-            "  coalesce(fu.f, 0), coalesce(th.n, 0), coalesce(l.pending, 0)"
-            " FROM person p LEFT JOIN ledger l ON l.person = p.id"
-            " LEFT JOIN fu ON fu.person = p.id"
-            " LEFT JOIN th ON th.person = p.id"
-            " LEFT JOIN tap ON tap.person = p.id"
-            " WHERE NOT p.is_me AND (p.closeness >= 2"
-            "  OR l.person IS NOT NULL OR fu.person IS NOT NULL)");
-	if (st == NULL) {
-		free(h.v);
-		return (TALLY_EINTERNAL);
+	if ((rv = gather(t, &tb,
+	         "SELECT person, follow_up FROM interaction"
+	         " WHERE follow_up IS NOT NULL AND follow_up_done IS NULL",
+	         now, apply_follow)) != 0 ||
+	    (rv = gather(t, &tb,
+	         "SELECT person FROM favor INDEXED BY favor_thanks"
+	         " WHERE dir = -1 AND status = 'done' AND thanked IS NULL",
+	         now, apply_thanks)) != 0 ||
+	    (rv = gather(t, &tb,
+	         "SELECT DISTINCT person FROM favor INDEXED BY favor_received"
+	         " WHERE dir = -1 AND status = 'done' AND done_at > ?1 - "
+	         "2592000",
+	         now, apply_tapped)) != 0 ||
+	    (rv = gather(t, &tb,
+	         "SELECT person, given - received, pending FROM ledger"
+	         " WHERE given < received OR pending > 0",
+	         now, apply_ledger)) != 0 ||
+	    (rv = gather(t, &tb,
+	         "SELECT id, closeness, last_contact FROM person"
+	         " WHERE closeness >= 2 AND NOT is_me",
+	         now, apply_close)) != 0)
+		goto out;
+	for (size_t i = 0; i < tb.cap; i++) {
+		best c;
+		if (tb.v[i].id[0] == '\0' || strcmp(tb.v[i].id, t->me) == 0)
+			continue;
+		c.s     = &tb.v[i];
+		c.score = score(c.s, now, NULL);
+		if (c.score > 0)
+			heap_offer(h, &nh, (size_t) n, c);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cand c;
-		c.name      = NULL;
-		c.score     = 0;
-		c.reason[0] = '\0';
-		score(&c, st, now);
-		if (c.score <= 0)
-			continue;
-		snprintf(c.id, sizeof c.id, "%s", tly_col_text(st, 0));
-		if (h.n == h.cap && !worse(&h.v[0], &c))
-			continue;
-		if ((c.name = strdup(tly_col_text(st, 1))) == NULL) {
-			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+	qsort(h, nh, sizeof *h, cmp_best);
+	st = tly_stmt(t, "SELECT name FROM person WHERE id = ?1");
+	for (size_t i = 0; rv == 0 && i < nh; i++) {
+		char            words[REASON_LEN];
+		tally_next_item it;
+		if (st == NULL) {
+			rv = TALLY_EINTERNAL;
 			break;
 		}
-		heap_offer(&h, &c);
+		tly_bind_text(st, 1, h[i].s->id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			rv = tly_dberr(t, "ranking contacts");
+			break;
+		}
+		(void) score(h[i].s, now, words);
+		it.person = h[i].s->id;
+		it.name   = tly_col_text(st, 0);
+		it.score  = h[i].score;
+		it.reason = words;
+		rv        = fn(arg, &it);
+		sqlite3_reset(st);
 	}
-	if (rv == 0 && rc != SQLITE_DONE)
-		rv = tly_dberr(t, "ranking contacts");
-	sqlite3_reset(st);
-	qsort(h.v, h.n, sizeof *h.v, cmp_best);
-	for (size_t i = 0; rv == 0 && i < h.n; i++) {
-		tally_next_item it = { h.v[i].id, h.v[i].name, h.v[i].score,
-			h.v[i].reason };
-		rv = fn(arg, &it);
-	}
-	for (size_t i = 0; i < h.n; i++)
-		free(h.v[i].name);
-	free(h.v);
+out:
+	free(tb.v);
+	free(h);
 	return (rv);
 }

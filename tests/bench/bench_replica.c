@@ -191,10 +191,17 @@ write_dump(const char *path, gen *g)
 		const char *other = g->pid[1 + pick(g->s.people)];
 		int64_t     at    = NOW - (int64_t) pick(3 * 365 * DAY);
 		int         r     = (int) pick(100);
-		const char *st    = r < 85 ? "done"
-		           : r < 90      ? "asked"
-		           : r < 95      ? "promised"
-		                         : "declined";
+		/* As a real ledger ages: older favors were done (and
+		 * thanked) or declined; open asks, promises and unthanked
+		 * help are recent. */
+		int         recent = at > NOW - 60 * DAY;
+		const char *st     = recent ? (r < 15 ? "asked"
+		                               : r < 30 ? "promised"
+		                               : r < 95 ? "done"
+		                                        : "declined")
+		                            : (r < 90 ? "done" : "declined");
+		int         done   = strcmp(st, "done") == 0;
+		int         thank  = done && (!recent || pick(10) < 7);
 		new_id(id);
 		note(text, sizeof text);
 		iso(t1, at);
@@ -205,8 +212,8 @@ write_dump(const char *path, gen *g)
 		    "\"confirmed\":false,\"created\":\"%s\",\"updated\":\"%s\"}",
 		    i ? ",\n" : "", id, gave ? g->pid[0] : other,
 		    gave ? other : g->pid[0], fkinds[k], st, fweights[k], text,
-		    r < 85 ? "\"" : "", r < 85 ? t1 : "null", r < 85 ? "\"" : "",
-		    r < 80 ? "\"" : "", r < 80 ? t1 : "null", r < 80 ? "\"" : "",
+		    done ? "\"" : "", done ? t1 : "null", done ? "\"" : "",
+		    thank ? "\"" : "", thank ? t1 : "null", thank ? "\"" : "",
 		    t1, t1);
 	}
 	fputs("],\n\"introductions\":[],\"references\":[],"

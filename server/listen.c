@@ -35,9 +35,10 @@
 #define PROBE_TIMEOUT_MS 1500
 #define PROBE_FAILS 2 /* consecutive failures before a restart */
 #define READ_MAX_BYTES (4u << 20)
-#define RECV_SLACK 4096   /* frame overhead above max_message */
-#define WORKERS_MAX 65536 /* work items, waiting ones included */
-#define STAT_WATCH_MS 250 /* how often accept errors are checked */
+#define RECV_SLACK 4096    /* frame overhead above max_message */
+#define CLOSE_TIMEOUT_S 10 /* longest wait for nng_close at exit */
+#define WORKERS_MAX 65536  /* work items, waiting ones included */
+#define STAT_WATCH_MS 250  /* how often accept errors are checked */
 
 enum { W_INIT, W_RECV, W_BUSY, W_SEND };
 
@@ -1051,14 +1052,90 @@ tallyd_front_inflight(struct tallyd *d)
 	return (d->front != NULL ? atomic_load(&d->front->inflight) : 0);
 }
 
-void
+/* Closing, on a helper thread so that it is bounded in time: contexts
+ * first (their aios end with NNG_ECLOSED), then the socket.  Under heavy
+ * load nng 1.5 has been seen to hang in nng_close. */
+struct closer {
+	struct tallyd  *d;
+	pthread_mutex_t m;
+	pthread_cond_t  c;
+	int             done;      /* guarded by m */
+	int             abandoned; /* guarded by m */
+};
+
+static void *
+closer_main(void *arg)
+{
+	struct closer       *cl = arg;
+	struct tallyd_front *f  = cl->d->front;
+	int                  abandoned;
+
+	for (struct work *w = f->all; w != NULL; w = w->anext)
+		nng_ctx_close(w->ctx);
+	for (struct work *w = f->all; w != NULL; w = w->anext) {
+		nng_aio_stop(w->tmo);
+		nng_aio_stop(w->aio);
+	}
+	if (nng_socket_id(cl->d->sock) > 0)
+		nng_close(cl->d->sock);
+	pthread_mutex_lock(&cl->m);
+	cl->done  = 1;
+	abandoned = cl->abandoned;
+	pthread_cond_signal(&cl->c);
+	pthread_mutex_unlock(&cl->m);
+	if (abandoned) {
+		pthread_mutex_destroy(&cl->m);
+		pthread_cond_destroy(&cl->c);
+		free(cl);
+	}
+	return (NULL);
+}
+
+static int
+close_bounded(struct tallyd *d)
+{
+	struct closer  *cl;
+	struct timespec ts;
+	pthread_t       th;
+	int             done;
+
+	if ((cl = calloc(1, sizeof *cl)) == NULL)
+		return (1);
+	cl->d = d;
+	pthread_mutex_init(&cl->m, NULL);
+	pthread_cond_init(&cl->c, NULL);
+	if (pthread_create(&th, NULL, closer_main, cl) != 0) {
+		free(cl);
+		return (1);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += CLOSE_TIMEOUT_S;
+	pthread_mutex_lock(&cl->m);
+	while (!cl->done && pthread_cond_timedwait(&cl->c, &cl->m, &ts) == 0)
+		;
+	done = cl->done;
+	if (!done)
+		cl->abandoned = 1;
+	pthread_mutex_unlock(&cl->m);
+	if (!done) {
+		pthread_detach(th);
+		return (1);
+	}
+	pthread_join(th, NULL);
+	pthread_mutex_destroy(&cl->m);
+	pthread_cond_destroy(&cl->c);
+	free(cl);
+	return (0);
+}
+
+int
 tallyd_front_stop(struct tallyd *d)
 {
 	struct tallyd_front *f = d->front;
 	int                  i;
 
 	if (f == NULL)
-		return;
+		return (0);
 	atomic_store(&d->stopping, 1);
 	if (f->hk_started) {
 		pthread_mutex_lock(&f->hklock);
@@ -1091,16 +1168,13 @@ tallyd_front_stop(struct tallyd *d)
 	}
 	for (i = 0; i < 500 && atomic_load(&f->inflight) > 0; i++)
 		nng_msleep(10);
-	/* Contexts first (their aios end with NNG_ECLOSED), then the
-	 * socket; stopping is set, so no item is added any more. */
-	for (struct work *w = f->all; w != NULL; w = w->anext)
-		nng_ctx_close(w->ctx);
-	for (struct work *w = f->all; w != NULL; w = w->anext) {
-		nng_aio_stop(w->tmo);
-		nng_aio_stop(w->aio);
+	if (close_bounded(d) != 0) {
+		tly_log(TLY_LOG_WARN,
+		    "the nng socket did not close within "
+		    "%d s; leaving it to the exit",
+		    CLOSE_TIMEOUT_S);
+		return (1);
 	}
-	if (nng_socket_id(d->sock) > 0)
-		nng_close(d->sock);
 	while (f->all != NULL) {
 		struct work *w = f->all;
 
@@ -1123,4 +1197,5 @@ tallyd_front_stop(struct tallyd *d)
 	d->tls = NULL;
 	free(f);
 	d->front = NULL;
+	return (0);
 }

@@ -163,19 +163,24 @@ run_server(struct tallyd_conf *c)
 		return (1);
 	d->conf = c;
 	raise_nofile();
-	if (make_dir(c->data) != 0)
+	if (make_dir(c->data) != 0) {
+		free(d);
 		return (1);
+	}
 	if ((rv = lock_dir(c->data, &fd)) <= 0) {
 		tly_log(TLY_LOG_ERROR, "%s: %s", c->data,
 		    rv == 0 ? "another tallyd is running on this data "
 		              "directory"
 		            : "cannot take the lock");
+		free(d);
 		return (1);
 	}
 	store_opts(c, &o);
 	if ((rv = tly_store_open(&d->store, c->data, &o, err, sizeof err)) !=
 	    0) {
 		tly_log(TLY_LOG_ERROR, "%s", err);
+		free(d);
+		close(fd);
 		return (1);
 	}
 	tly_store_server_id(d->store, d->sid, NULL);
@@ -187,6 +192,9 @@ run_server(struct tallyd_conf *c)
 		sodium_memzero(secret, sizeof secret);
 		if (rv != 0) {
 			tly_log(TLY_LOG_ERROR, "out of memory");
+			tly_store_close(d->store);
+			free(d);
+			close(fd);
 			return (1);
 		}
 	}
@@ -218,7 +226,12 @@ run_server(struct tallyd_conf *c)
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	tallyd_metrics_stop(d);
 	tallyd_admin_stop(d);
-	tallyd_front_stop(d);
+	if (tallyd_front_stop(d) != 0) {
+		/* Every acknowledged write is committed (the store drained
+		 * before the socket was closed); SQLite recovers the WAL. */
+		tly_log(TLY_LOG_WARN, "stopped without closing the database");
+		_exit(0);
+	}
 	tly_store_close(d->store);
 	tallyd_auth_free(d->auth);
 	free(d);
@@ -347,11 +360,15 @@ main(int argc, char **argv)
 	if (config != NULL &&
 	    (rv = tallyd_conf_load(&c, config, err, sizeof err)) != 0) {
 		fprintf(stderr, "tallyd: %s\n", err);
+		tallyd_conf_free(&c);
 		return (2);
 	}
-	for (i = 0; i < nlisten; i++)
-		if (tallyd_conf_listen(&c, listen[i], i == 0) != 0)
+	for (i = 0; i < nlisten; i++) {
+		if (tallyd_conf_listen(&c, listen[i], i == 0) != 0) {
+			tallyd_conf_free(&c);
 			return (2);
+		}
+	}
 	if (c.nlisten == 0)
 		(void) tallyd_conf_listen(&c, DEFAULT_LISTEN, 0);
 	if (data != NULL) {
@@ -362,6 +379,7 @@ main(int argc, char **argv)
 	}
 	if (c.data == NULL) {
 		fprintf(stderr, "tallyd: no data directory: use --data DIR\n");
+		tallyd_conf_free(&c);
 		return (2);
 	}
 	tly_log_init("tallyd", verbose ? TLY_LOG_DEBUG : c.log_level);

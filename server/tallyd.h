@@ -127,8 +127,10 @@ struct tallyd {
 int tallyd_front_start(struct tallyd *d, char *err, size_t errsz);
 /* Probes each listener with a ping; re-creates a deaf one. */
 void tallyd_front_probe(struct tallyd *d);
-/* Stops listening, finishes in-flight requests, closes the socket. */
-void tallyd_front_stop(struct tallyd *d);
+/* Stops listening, finishes in-flight requests, closes the socket.
+ * Returns 1 if nng did not close in time (then nothing is freed and the
+ * process should exit), else 0. */
+int tallyd_front_stop(struct tallyd *d);
 /* Number of requests being handled now. */
 uint64_t tallyd_front_inflight(struct tallyd *d);
 

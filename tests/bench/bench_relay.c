@@ -289,7 +289,7 @@ main(int argc, char **argv)
 	struct result     res[3][3];
 	const int         conc[3] = { 1, 16, 64 };
 	char              dir[]   = "/tmp/tly-bench-XXXXXX", conf[PATH_MAX];
-	char              url[64], eurl[64], tallyd[PATH_MAX], cmd[PATH_MAX];
+	char              url[64], eurl[64], tallyd[PATH_MAX], cmd[3 * PATH_MAX];
 	double            secs = argc > 1 ? atof(argv[1]) : 3.0;
 	nng_socket        es;
 	tly_relay        *idle[IDLE_CONNS];
@@ -421,6 +421,14 @@ main(int argc, char **argv)
 		fprintf(fp, "]}\n");
 		fclose(fp);
 	}
+	/* Group commit at work: operations per transaction. */
+	snprintf(cmd, sizeof cmd,
+	    "'%s' --config '%s' stats | grep -E "
+	    "'^tallyd_(commits|committed_ops)_total '",
+	    tallyd, conf);
+	fflush(stdout);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_relay: tallyd stats failed\n");
 	for (i = 0; i < nidle; i++)
 		tly_relay_close(idle[i]);
 	kill(pid, SIGTERM);

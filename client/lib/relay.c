@@ -38,6 +38,8 @@ struct tly_relay {
 	unsigned char         token[TLY_TOKEN_BYTES];
 	int                   hastoken;
 	uint64_t              reqid;
+	int                   cur_wait;   /* RECVTIMEO/SENDTIMEO set now */
+	int                   cur_resend; /* REQ_RESENDTIME set now */
 	nng_msg              *last; /* the last reply, kept for decoding */
 	tly_buf               b;
 	char                  err[256];
@@ -135,6 +137,8 @@ tly_relay_open(tly_relay **rp, const char *url, const struct tly_relay_opts *o)
 	nng_pipe_notify(r->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, r);
 	nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, pipe_cb, r);
 	/* Before dialing: nng 1.5 would accept any length otherwise. */
+	r->cur_wait   = -2;
+	r->cur_resend = r->o.resend_ms;
 	if (nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, r->o.recv_max) !=
 	        0 ||
 	    nng_socket_set_ms(
@@ -221,7 +225,7 @@ static int
 exchange(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 {
 	nng_msg *m = NULL;
-	int      rv;
+	int      rv, resend;
 	/* A challenge signs in once: a resent copy would be refused, and a
 	 * wait must not be resent while it waits. */
 	int noresend = q->type == TLY_T_HELLO || q->type == TLY_T_AUTH ||
@@ -241,12 +245,23 @@ exchange(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 		nng_msg_free(r->last);
 		r->last = NULL;
 	}
-	if (nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, wait_ms) != 0 ||
-	    nng_socket_set_ms(r->sock, NNG_OPT_SENDTIMEO, wait_ms) != 0 ||
-	    nng_socket_set_ms(r->sock, NNG_OPT_REQ_RESENDTIME,
-	        noresend && wait_ms >= r->o.resend_ms ? wait_ms + 1000
-	                                              : r->o.resend_ms) != 0)
-		return (TALLY_EINTERNAL);
+	/* Options change rarely: set them only then. */
+	resend = noresend && wait_ms >= r->o.resend_ms ? wait_ms + 1000
+	                                               : r->o.resend_ms;
+	if (wait_ms != r->cur_wait) {
+		if (nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, wait_ms) !=
+		        0 ||
+		    nng_socket_set_ms(r->sock, NNG_OPT_SENDTIMEO, wait_ms) !=
+		        0)
+			return (TALLY_EINTERNAL);
+		r->cur_wait = wait_ms;
+	}
+	if (resend != r->cur_resend) {
+		if (nng_socket_set_ms(
+		        r->sock, NNG_OPT_REQ_RESENDTIME, resend) != 0)
+			return (TALLY_EINTERNAL);
+		r->cur_resend = resend;
+	}
 	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, r->b.p, r->b.len)) {
 		if (m != NULL)
 			nng_msg_free(m);

@@ -208,6 +208,8 @@ ping(const char *url)
 #define IT_MAX_SRV 16
 static pid_t it_pids[IT_MAX_SRV];
 
+static void untrack(pid_t pid);
+
 static void
 kill_all(void)
 {
@@ -230,7 +232,7 @@ track(struct it_srv *s)
 		registered = 1;
 	}
 	for (int i = 0; i < IT_MAX_SRV; i++) {
-		if (it_pids[i] <= 0 || kill(it_pids[i], 0) != 0) {
+		if (it_pids[i] <= 0) {
 			it_pids[i] = s->pid;
 			return;
 		}
@@ -273,11 +275,14 @@ spawn(struct it_srv *s)
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			char *l = it_slurp(log);
 
+			untrack(pid);
 			s->pid = 0;
 			fail_msg("tallyd exited at start (status %d): %s",
 			    status, l != NULL ? l : "");
 		}
-		if (ping(s->url) == 0)
+		/* Ping only once the socket exists: a REQ socket left
+		 * reconnecting to a missing path is what nng handles worst. */
+		if (access(s->url + 6, F_OK) == 0 && ping(s->url) == 0)
 			return;
 		it_msleep(20);
 	}
@@ -308,6 +313,14 @@ it_restart(struct it_srv *s)
 	spawn(s);
 }
 
+static void
+untrack(pid_t pid)
+{
+	for (int i = 0; i < IT_MAX_SRV; i++)
+		if (it_pids[i] == pid)
+			it_pids[i] = 0;
+}
+
 static int
 reap(struct it_srv *s, int ms)
 {
@@ -315,6 +328,7 @@ reap(struct it_srv *s, int ms)
 
 	for (int64_t end = it_now_ms() + ms; it_now_ms() < end;) {
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			untrack(s->pid);
 			s->pid = 0;
 			return (status);
 		}

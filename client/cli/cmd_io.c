@@ -44,7 +44,7 @@ cmd_import(cli *c, int argc, char **argv)
 	int                ch, rv, ok = 0;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (ch == 's')
 			o.flags |= TALLY_IMPORT_SKIP_BAD;
 		else if (ch == 'n')
@@ -54,7 +54,7 @@ cmd_import(cli *c, int argc, char **argv)
 		else if (ch == 'h')
 			return (cli_help(self));
 		else
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (argc - optind != 2)
 		return (cli_usage(self, "import takes a FORMAT and a FILE"));
@@ -111,17 +111,18 @@ cmd_export(cli *c, int argc, char **argv)
 	};
 	const cli_cmd *self = cli_find("export");
 	const char    *path = NULL, *format;
+	char          *tmp  = NULL;
 	FILE          *out  = stdout;
 	int            ch, rv;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		if (ch == 'o')
 			path = optarg;
 		else if (ch == 'h')
 			return (cli_help(self));
 		else if (ch != 'J')
-			return (cli_usage(self, "bad option"));
+			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (argc - optind != 1)
 		return (cli_usage(self, "export takes a FORMAT"));
@@ -132,12 +133,12 @@ cmd_export(cli *c, int argc, char **argv)
 		    format));
 	if (cli_open(c, 0) != 0)
 		return (1);
-	if (path != NULL && (out = fopen(path, "w")) == NULL)
-		return (cli_error("cannot write %s: %s", path,
-		    strerror(errno)));
+	/* -o FILE is replaced only by a complete export. */
+	if (path != NULL && (out = cli_out_open(path, &tmp)) == NULL)
+		return (1);
 	if ((rv = tally_export(c->t, format, out)) != 0)
 		rv = cli_fail(c, rv);
-	if (out != stdout && fclose(out) != 0 && rv == 0)
-		rv = cli_error("writing %s failed: %s", path, strerror(errno));
+	if (path != NULL)
+		rv = cli_out_close(out, path, tmp, rv);
 	return (rv);
 }

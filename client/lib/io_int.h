@@ -96,6 +96,12 @@ int tly_contact_item(
  * code only for failures that end the import (database, memory). */
 int tly_imp_contact(tly_imp *im, tly_contact *c);
 
+/* How tally import json stores rows (json.c): -1 (the default) in bulk
+ * mode for files over 1 MiB when the replica's triggers are the known
+ * ones, 0 always with the triggers, 1 always in bulk mode (an import
+ * fails with TALLY_EINTERNAL if it cannot).  Set only by tests. */
+extern int tly_json_bulk;
+
 /* Appends s[0..n) as a JSON string (quoted, escaped; bytes that are not
  * UTF-8 become U+FFFD).  TALLY_ENOMEM. */
 int tly_json_str(tly_buf *b, const char *s, size_t n);

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "io_int.h"
 
@@ -984,6 +985,36 @@ typedef struct stage {
 
 enum { ST_PERSON, ST_INTERACTION, ST_FAVOR, ST_N };
 
+/*
+ * Bulk mode (a big file, see JS_BULK_BYTES): inside the import's
+ * transaction the triggers that write derived data for new rows are
+ * dropped, rows go in one by one with plain cached INSERTs, and at the
+ * end set-based SQL adds what those triggers would have written for
+ * the rows with a rid above the table's largest before the import,
+ * before the triggers are created again from their saved text.  The
+ * update triggers of person_key, last_contact and the ledger stay (the
+ * end only adds to what they keep); the FTS update triggers go too, and
+ * a table that had a row updated has its index rebuilt.  When the file
+ * may hold more rows than a table has, the table's plain (not UNIQUE)
+ * indexes, and those of person_key and ledger, are dropped as well and
+ * built again at the end: building an index from sorted keys costs far
+ * less than inserting them one by one in random order.  DDL is part of
+ * the transaction: a failed or dry run rolls back to the schema as it
+ * was, and other connections never see a trigger or index missing.
+ */
+#define BK_NTRIG 9
+#define BK_MAX 64         /* triggers and indexes dropped, at most */
+#define BK_ROW_BYTES 1024 /* a dump's record takes fewer bytes */
+
+typedef struct bulk {
+	int     on;
+	int64_t base[ST_N];   /* largest rid before, per table */
+	char   *name[BK_MAX]; /* dropped triggers and indexes, in order */
+	char   *sql[BK_MAX];  /* their CREATE text */
+	int     index[BK_MAX]; /* an index (else a trigger) */
+	int     n;
+} bulk;
+
 typedef struct jx {
 	tly_imp       im;
 	jp            p;
@@ -995,6 +1026,9 @@ typedef struct jx {
 	favor_row     favor;
 	size_t        staged[ST_N]; /* records waiting in each stage */
 	int           scan_ncols;   /* for bind_scan */
+	int           table;        /* the array being read (tables[]) */
+	size_t        updated[ST_N]; /* rows of each staged table updated */
+	bulk          bk;
 	struct jreport {
 		unsigned long line;
 		char         *msg;
@@ -1168,6 +1202,8 @@ store(jx *x, const char *ins, const char *upd,
 			sqlite3_reset(st);
 			if (sqlite3_changes(t->db) > 0) {
 				x->im.st->updated++;
+				if (x->table >= 0 && x->table < ST_N)
+					x->updated[x->table]++;
 				*stored = 1;
 			} else
 				x->im.st->same++;
@@ -1299,10 +1335,13 @@ stage_put(jx *x, int k, void (*bind)(jx *, sqlite3_stmt *, const void *),
     const void *arg)
 {
 	const stage  *sg = &stages[k];
-	sqlite3_stmt *st = tly_stmt(x->im.t, sg->put);
-	int           rv;
+	sqlite3_stmt *st;
+	int           rv, stored;
 
-	if (st == NULL)
+	if (x->bk.on) /* no trigger to batch for: straight in */
+		return (store(x, sg->ins, sg->upd, bind, arg, sg->what, sg->fk,
+		    x->line, &stored));
+	if ((st = tly_stmt(x->im.t, sg->put)) == NULL)
 		return (TALLY_EINTERNAL);
 	bind(x, st, arg);
 	sqlite3_bind_int64(st, sg->ncols + 1, (sqlite3_int64) x->line);
@@ -1667,6 +1706,7 @@ import_array(jx *x, const struct table *tb)
 	jval v[JS_MAX_FIELDS];
 	int  c, rv;
 
+	x->table = tb->stage >= 0 ? tb->stage : ST_N;
 	x->p.s.pos++;
 	if (js_ws(&x->p.s) == ']') {
 		x->p.s.pos++;
@@ -1888,6 +1928,326 @@ set_cache(tally *t, int64_t cache)
 	sqlite3_exec(t->db, sql, NULL, NULL, NULL);
 }
 
+/* -- Bulk mode (see struct bulk) -------------------------------------- */
+
+#define JS_BULK_BYTES (1L << 20) /* files above this go in bulk mode */
+
+int tly_json_bulk = -1;
+
+/*
+ * The triggers bulk mode drops, as sqlite_master holds them: the insert
+ * triggers and the FTS update triggers of schema.c.  The text must stay
+ * schema.c's, letter for letter: when a replica's triggers differ (an
+ * older or newer schema), the import keeps them and runs row by row.
+ */
+#define BK_PERSON_KEYS(who)                                                  \
+	"INSERT INTO person_key(person, key)"                                \
+	"  SELECT " who ".id, 'e:' || lower(trim(value))"                    \
+	"  FROM json_each(" who ".emails) WHERE trim(value) <> ''"           \
+	"  UNION SELECT " who ".id, 'u:' || " TLY_URL_KEY(who ".url")        \
+	"  WHERE " who ".url IS NOT NULL AND " who ".url <> '';"
+#define BK_LEDGER_COLS                                                       \
+	"ledger(person, name, given, received, n_given, n_received, pending,"  \
+	" confirmed, last)"
+#define BK_LEDGER_SELECT                                                     \
+	"SELECT f.person, p.name,"                                           \
+	"  coalesce(sum(f.weight) FILTER"                                    \
+	"    (WHERE f.dir = 1 AND f.status = 'done'), 0),"                   \
+	"  coalesce(sum(f.weight) FILTER"                                    \
+	"    (WHERE f.dir = -1 AND f.status = 'done'), 0),"                  \
+	"  count(*) FILTER (WHERE f.dir = 1 AND f.status = 'done'),"         \
+	"  count(*) FILTER (WHERE f.dir = -1 AND f.status = 'done'),"        \
+	"  count(*) FILTER (WHERE f.status IN ('asked', 'promised')),"       \
+	"  count(*) FILTER (WHERE f.confirmed),"                             \
+	"  max(coalesce(f.done_at, f.created))"                              \
+	"  FROM favor f JOIN person p ON p.id = f.person"
+#define BK_FTS_AI(tab, cols, newcols)                                        \
+	"CREATE TRIGGER " tab "_fts_ai AFTER INSERT ON " tab " BEGIN"        \
+	"  INSERT INTO " tab "_fts(rowid, " cols ") VALUES (new.rid, "       \
+	newcols ");"                                                         \
+	"END"
+#define BK_FTS_AU(tab, cols, newcols, oldcols)                               \
+	"CREATE TRIGGER " tab "_fts_au AFTER UPDATE OF " cols " ON " tab     \
+	" BEGIN"                                                             \
+	"  INSERT INTO " tab "_fts(" tab "_fts, rowid, " cols ")"            \
+	"  VALUES ('delete', old.rid, " oldcols ");"                         \
+	"  INSERT INTO " tab "_fts(rowid, " cols ") VALUES (new.rid, "       \
+	newcols ");"                                                         \
+	"END"
+#define BK_PERSON_FTS "name, org, title, how_met, note, emails, tags"
+#define BK_PERSON_NEW                                                        \
+	"new.name, new.org, new.title, new.how_met, new.note, new.emails,"   \
+	" new.tags"
+#define BK_PERSON_OLD                                                        \
+	"old.name, old.org, old.title, old.how_met, old.note, old.emails,"   \
+	" old.tags"
+
+static const struct {
+	const char *name;
+	const char *sql;
+} bk_triggers[BK_NTRIG] = {
+	{ "person_key_ai",
+	    "CREATE TRIGGER person_key_ai AFTER INSERT ON person BEGIN "
+	    BK_PERSON_KEYS("new") "END" },
+	{ "interaction_ai",
+	    "CREATE TRIGGER interaction_ai AFTER INSERT ON interaction BEGIN"
+	    "  UPDATE person SET last_contact = new.at"
+	    "  WHERE id = new.person AND last_contact < new.at;"
+	    "END" },
+	{ "favor_ai",
+	    "CREATE TRIGGER favor_ai AFTER INSERT ON favor BEGIN "
+	    "DELETE FROM ledger WHERE person = new.person;"
+	    "INSERT INTO " BK_LEDGER_COLS " " BK_LEDGER_SELECT
+	    " WHERE f.person = new.person GROUP BY f.person;"
+	    "END" },
+	{ "person_fts_ai",
+	    BK_FTS_AI("person", BK_PERSON_FTS, BK_PERSON_NEW) },
+	{ "person_fts_au",
+	    BK_FTS_AU("person", BK_PERSON_FTS, BK_PERSON_NEW, BK_PERSON_OLD) },
+	{ "interaction_fts_ai",
+	    BK_FTS_AI("interaction", "note", "new.note") },
+	{ "interaction_fts_au",
+	    BK_FTS_AU("interaction", "note", "new.note", "old.note") },
+	{ "favor_fts_ai", BK_FTS_AI("favor", "note", "new.note") },
+	{ "favor_fts_au",
+	    BK_FTS_AU("favor", "note", "new.note", "old.note") },
+};
+
+static const char *const bk_maxrid[ST_N] = {
+	[ST_PERSON]      = "SELECT coalesce(max(rid), 0) FROM main.person",
+	[ST_INTERACTION] = "SELECT coalesce(max(rid), 0) FROM main.interaction",
+	[ST_FAVOR]       = "SELECT coalesce(max(rid), 0) FROM main.favor",
+};
+
+/* What the insert triggers write, for the rows of a table with a rid
+ * above ?1, in one statement each. */
+static const struct {
+	int         table;
+	const char *sql;
+} bk_fill[] = {
+	/* person_key_ai */
+	{ ST_PERSON,
+	    "INSERT OR IGNORE INTO main.person_key(person, key)"
+	    "  SELECT p.id, 'e:' || lower(trim(e.value))"
+	    "  FROM main.person p, json_each(p.emails) e"
+	    "  WHERE p.rid > ?1 AND trim(e.value) <> ''"
+	    "  UNION SELECT id, 'u:' || " TLY_URL_KEY("url")
+	    "  FROM main.person"
+	    "  WHERE rid > ?1 AND url IS NOT NULL AND url <> ''" },
+	/* interaction_ai */
+	{ ST_INTERACTION,
+	    "UPDATE main.person SET last_contact = m.at"
+	    "  FROM (SELECT person AS p, max(at) AS at FROM main.interaction"
+	    "    WHERE rid > ?1 GROUP BY person) AS m"
+	    "  WHERE person.id = m.p AND person.last_contact < m.at" },
+	/* favor_ai */
+	{ ST_FAVOR,
+	    "DELETE FROM main.ledger WHERE person IN"
+	    "  (SELECT person FROM main.favor WHERE rid > ?1)" },
+	{ ST_FAVOR,
+	    "INSERT INTO main." BK_LEDGER_COLS " " BK_LEDGER_SELECT
+	    " WHERE f.person IN"
+	    "  (SELECT person FROM main.favor WHERE rid > ?1)"
+	    "  GROUP BY f.person" },
+};
+
+/* The FTS index of each table: new rows added (the *_fts_ai triggers),
+ * or all of it rebuilt when rows were also updated. */
+static const struct {
+	const char *add;
+	const char *rebuild;
+} bk_fts[ST_N] = {
+	[ST_PERSON] = { "INSERT INTO main.person_fts(rowid, name, org, title,"
+	                " how_met, note, emails, tags) SELECT rid, name, org,"
+	                " title, how_met, note, emails, tags FROM main.person"
+	                " WHERE rid > ?1",
+	    "INSERT INTO main.person_fts(person_fts) VALUES ('rebuild')" },
+	[ST_INTERACTION] = { "INSERT INTO main.interaction_fts(rowid, note)"
+	                     " SELECT rid, note FROM main.interaction"
+	                     " WHERE rid > ?1",
+	    "INSERT INTO main.interaction_fts(interaction_fts)"
+	    " VALUES ('rebuild')" },
+	[ST_FAVOR] = { "INSERT INTO main.favor_fts(rowid, note)"
+	               " SELECT rid, note FROM main.favor WHERE rid > ?1",
+	    "INSERT INTO main.favor_fts(favor_fts) VALUES ('rebuild')" },
+};
+
+/* Runs one statement, ?1 (if any) bound to base, to its end. */
+static int
+bk_exec(tally *t, const char *sql, int64_t base, int64_t *v)
+{
+	sqlite3_stmt *st;
+	int           rc;
+
+	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return (tly_dberr(t, "importing"));
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, base);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (v != NULL)
+			*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (tly_dberr(t, "importing"));
+	return (0);
+}
+
+static void
+bulk_free(bulk *bk)
+{
+	for (int i = 0; i < bk->n; i++) {
+		free(bk->name[i]);
+		free(bk->sql[i]);
+	}
+	memset(bk, 0, sizeof *bk);
+}
+
+/* Saves and drops the triggers (inside the import's transaction).
+ * Stays in trigger mode when the schema is not the one expected. */
+static int
+bulk_begin(jx *x, int64_t size)
+{
+	/* the tables the import writes, and whose size they follow */
+	static const struct {
+		const char *name;
+		int         like;
+	} tabs[] = { { "person", ST_PERSON },
+		{ "interaction", ST_INTERACTION }, { "favor", ST_FAVOR },
+		{ "person_key", ST_PERSON }, { "ledger", ST_FAVOR } };
+	tally        *t  = x->im.t;
+	bulk         *bk = &x->bk;
+	sqlite3_stmt *st;
+	char         *sql;
+	int           rc = SQLITE_DONE, rv = 0, ok, known = 1, ntrig = 0;
+	int           drop[ST_N];
+
+	for (int k = 0; rv == 0 && k < ST_N; k++)
+		rv = bk_exec(t, bk_maxrid[k], 0, &bk->base[k]);
+	if (rv != 0)
+		return (rv);
+	/* A table's indexes are built anew when the file may well hold
+	 * more rows than the table. */
+	for (int k = 0; k < ST_N; k++)
+		drop[k] = bk->base[k] < size / BK_ROW_BYTES;
+	if (sqlite3_prepare_v2(t->db,
+	        "SELECT m.type, m.name, m.tbl_name, m.sql"
+	        " FROM main.sqlite_master m WHERE m.sql IS NOT NULL"
+	        " AND (m.type = 'trigger' OR (m.type = 'index' AND NOT"
+	        " (SELECT l.\"unique\" FROM pragma_index_list(m.tbl_name) l"
+	        " WHERE l.name = m.name))) ORDER BY m.rowid",
+	        -1, &st, NULL) != SQLITE_OK)
+		return (tly_dberr(t, "importing"));
+	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *type = tly_col_text(st, 0);
+		const char *name = tly_col_text(st, 1);
+		const char *tab  = tly_col_text(st, 2);
+		const char *text = tly_col_text(st, 3);
+		int         want = 0;
+
+		if (type == NULL || name == NULL || tab == NULL)
+			continue;
+		if (strcmp(type, "index") == 0) {
+			for (size_t k = 0; k < sizeof tabs / sizeof tabs[0];
+			     k++)
+				want |= drop[tabs[k].like] &&
+				    strcmp(tab, tabs[k].name) == 0;
+		} else
+			for (int i = 0; i < BK_NTRIG; i++) {
+				if (strcmp(name, bk_triggers[i].name) != 0)
+					continue;
+				if (strcmp(text, bk_triggers[i].sql) != 0)
+					known = 0;
+				else
+					want = 1;
+				ntrig++;
+			}
+		if (!want)
+			continue;
+		if (bk->n == BK_MAX) {
+			known = 0;
+			break;
+		}
+		bk->index[bk->n] = type[0] == 'i';
+		bk->name[bk->n]  = strdup(name);
+		bk->sql[bk->n]   = strdup(text);
+		if (bk->name[bk->n] == NULL || bk->sql[bk->n] == NULL)
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+		bk->n++;
+	}
+	if (rv == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		rv = tly_dberr(t, "importing");
+	sqlite3_finalize(st);
+	/* Another schema, or rids so high that new ones are not above:
+	 * the triggers stay. */
+	ok = rv == 0 && known && ntrig == BK_NTRIG;
+	for (int k = 0; k < ST_N; k++)
+		ok = ok && bk->base[k] < INT64_MAX;
+	if (!ok) {
+		bulk_free(bk);
+		if (rv == 0 && tly_json_bulk == 1)
+			rv = tly_seterr(t, TALLY_EINTERNAL,
+			    "bulk import: the replica's triggers are not the "
+			    "ones json.c knows");
+		return (rv);
+	}
+	for (int i = 0; i < bk->n; i++) {
+		sql = sqlite3_mprintf(bk->index[i] ? "DROP INDEX main.\"%w\""
+		                                   : "DROP TRIGGER main.\"%w\"",
+		    bk->name[i]);
+		if (sql == NULL)
+			return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+		rc = sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+		sqlite3_free(sql);
+		if (rc != SQLITE_OK)
+			return (tly_dberr(t, "importing"));
+	}
+	bk->on = 1;
+	return (0);
+}
+
+/* Writes what the dropped triggers would have and creates them again,
+ * in their order, from their saved text. */
+static int
+bulk_end(jx *x)
+{
+	tally *t  = x->im.t;
+	bulk  *bk = &x->bk;
+	int    rv = 0;
+
+	for (size_t i = 0; rv == 0 && i < sizeof bk_fill / sizeof bk_fill[0];
+	     i++)
+		rv = bk_exec(
+		    t, bk_fill[i].sql, bk->base[bk_fill[i].table], NULL);
+	for (int k = 0; rv == 0 && k < ST_N; k++)
+		rv = bk_exec(t,
+		    x->updated[k] > 0 ? bk_fts[k].rebuild : bk_fts[k].add,
+		    bk->base[k], NULL);
+	/* Indexes first (a table's, then the derived ones), then triggers:
+	 * each kind in its schema order. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; rv == 0 && i < bk->n; i++)
+			if (bk->index[i] == !pass &&
+			    sqlite3_exec(t->db, bk->sql[i], NULL, NULL, NULL) !=
+			        SQLITE_OK)
+				rv = tly_dberr(t, "importing");
+	bk->on = 0;
+	return (rv);
+}
+
+/* Bulk mode for a big file (or as tly_json_bulk says). */
+static int
+want_bulk(FILE *f, int64_t *size)
+{
+	struct stat sb;
+
+	*size = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)
+	    ? (int64_t) sb.st_size
+	    : 0;
+	if (tly_json_bulk >= 0)
+		return (tly_json_bulk);
+	return (*size > JS_BULK_BYTES);
+}
+
 int
 tly_import_json(tally *t, tally_import_stats *st, const char *path,
     const tally_import_opts *o)
@@ -1895,7 +2255,7 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 	jx      x;
 	FILE   *f;
 	int     rv;
-	int64_t cache;
+	int64_t cache, size;
 
 	memset(&x, 0, sizeof x);
 	if ((rv = tly_imp_open(t, path, &f)) != 0)
@@ -1923,15 +2283,22 @@ tly_import_json(tally *t, tally_import_stats *st, const char *path,
 			rv                = clr == NULL ? TALLY_EINTERNAL
 			                                : tly_step_done(t, clr, "importing");
 		}
+		if (rv == 0 && want_bulk(f, &size))
+			rv = bulk_begin(&x, size);
 		if (rv != 0)
 			;
 		else if (import_dump(&x) != 0)
 			rv = x.p.rv != 0 ? x.p.rv : TALLY_EINTERNAL;
 		else
 			rv = apply_fixups(&x);
+		/* Undone anyway when it is not committed. */
+		if (rv == 0 && x.bk.on && !(o->flags & TALLY_IMPORT_DRY_RUN) &&
+		    (st->bad == 0 || (o->flags & TALLY_IMPORT_SKIP_BAD)))
+			rv = bulk_end(&x);
 		rv = tly_imp_end(&x.im, rv);
 	}
 out:
+	bulk_free(&x.bk);
 	set_cache(t, cache);
 	fclose(f);
 	free(x.p.s.buf);

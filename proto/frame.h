@@ -1,5 +1,5 @@
 /*
- * frame.h -- the relay wire format (proto/RELAY.md): one frame per nng
+ * frame.h -- the relay wire format (proto/PROTOCOL.md (part 8)): one frame per nng
  * REQ/REP message, a fixed header and a typed body.
  *
  * Header, big-endian:
@@ -118,7 +118,7 @@ struct tly_req {
 	uint16_t             argl[TLY_ADMIN_ARGS];
 };
 
-/* A reply; fields by type as in RELAY.md. */
+/* A reply; fields by type as in PROTOCOL.md, part 8. */
 struct tly_rep {
 	uint8_t              type; /* request type, or TLY_T_ERROR */
 	uint64_t             reqid;

@@ -8,7 +8,7 @@
  * run on a small pool of read-only connections, from any thread.
  *
  * Read functions append their items to a tly_buf in the wire layout of
- * proto/RELAY.md, so that a reply is built without another copy.
+ * proto/PROTOCOL.md (part 8), so that a reply is built without another copy.
  *
  * The SQLite implementation is store_sqlite.c; a store on another
  * database keeps these semantics: idempotent writes keyed by content hash,

@@ -1,6 +1,6 @@
 /*
  * relay_int.h -- libtally's relay client: talks to tallyd over nng REQ
- * (tcp://, tls+tcp://, ipc://) with the frames of proto/RELAY.md.
+ * (tcp://, tls+tcp://, ipc://) with the frames of proto/PROTOCOL.md (part 8).
  *
  * A handle is one connection to one relay for one account; it is not
  * thread-safe (one call at a time).  Authentication is automatic: the

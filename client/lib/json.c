@@ -1005,13 +1005,17 @@ enum { ST_PERSON, ST_INTERACTION, ST_FAVOR, ST_N };
 #define BK_NTRIG 9
 #define BK_MAX 64         /* triggers and indexes dropped, at most */
 #define BK_ROW_BYTES 1024 /* a dump's record takes fewer bytes */
+/* What bulk mode dropped, in the order it comes back. */
+#define BK_TABLE 1   /* an index of person, interaction or favor */
+#define BK_DERIVED 2 /* an index of person_key or ledger */
+#define BK_TRIGGER 3
 
 typedef struct bulk {
 	int     on;
 	int64_t base[ST_N];   /* largest rid before, per table */
 	char   *name[BK_MAX]; /* dropped triggers and indexes, in order */
 	char   *sql[BK_MAX];  /* their CREATE text */
-	int     index[BK_MAX]; /* an index (else a trigger) */
+	int     kind[BK_MAX]; /* BK_TABLE, BK_DERIVED or BK_TRIGGER */
 	int     n;
 } bulk;
 
@@ -1024,9 +1028,9 @@ typedef struct jx {
 	unsigned long line; /* where the current record starts */
 	person_row    person;
 	favor_row     favor;
-	size_t        staged[ST_N]; /* records waiting in each stage */
-	int           scan_ncols;   /* for bind_scan */
-	int           table;        /* the array being read (tables[]) */
+	size_t        staged[ST_N];  /* records waiting in each stage */
+	int           scan_ncols;    /* for bind_scan */
+	int           table;         /* the array being read (tables[]) */
 	size_t        updated[ST_N]; /* rows of each staged table updated */
 	bulk          bk;
 	struct jreport {
@@ -1940,46 +1944,46 @@ int tly_json_bulk = -1;
  * schema.c's, letter for letter: when a replica's triggers differ (an
  * older or newer schema), the import keeps them and runs row by row.
  */
-#define BK_PERSON_KEYS(who)                                                  \
-	"INSERT INTO person_key(person, key)"                                \
-	"  SELECT " who ".id, 'e:' || lower(trim(value))"                    \
-	"  FROM json_each(" who ".emails) WHERE trim(value) <> ''"           \
-	"  UNION SELECT " who ".id, 'u:' || " TLY_URL_KEY(who ".url")        \
-	"  WHERE " who ".url IS NOT NULL AND " who ".url <> '';"
-#define BK_LEDGER_COLS                                                       \
-	"ledger(person, name, given, received, n_given, n_received, pending,"  \
+#define BK_PERSON_KEYS(who)                                        \
+	"INSERT INTO person_key(person, key)"                      \
+	"  SELECT " who ".id, 'e:' || lower(trim(value))"          \
+	"  FROM json_each(" who ".emails) WHERE trim(value) <> ''" \
+	"  UNION SELECT " who ".id, 'u:' || " TLY_URL_KEY(who      \
+	    ".url") "  WHERE " who ".url IS NOT NULL AND " who ".url <> '';"
+#define BK_LEDGER_COLS                                                        \
+	"ledger(person, name, given, received, n_given, n_received, pending," \
 	" confirmed, last)"
-#define BK_LEDGER_SELECT                                                     \
-	"SELECT f.person, p.name,"                                           \
-	"  coalesce(sum(f.weight) FILTER"                                    \
-	"    (WHERE f.dir = 1 AND f.status = 'done'), 0),"                   \
-	"  coalesce(sum(f.weight) FILTER"                                    \
-	"    (WHERE f.dir = -1 AND f.status = 'done'), 0),"                  \
-	"  count(*) FILTER (WHERE f.dir = 1 AND f.status = 'done'),"         \
-	"  count(*) FILTER (WHERE f.dir = -1 AND f.status = 'done'),"        \
-	"  count(*) FILTER (WHERE f.status IN ('asked', 'promised')),"       \
-	"  count(*) FILTER (WHERE f.confirmed),"                             \
-	"  max(coalesce(f.done_at, f.created))"                              \
+#define BK_LEDGER_SELECT                                               \
+	"SELECT f.person, p.name,"                                     \
+	"  coalesce(sum(f.weight) FILTER"                              \
+	"    (WHERE f.dir = 1 AND f.status = 'done'), 0),"             \
+	"  coalesce(sum(f.weight) FILTER"                              \
+	"    (WHERE f.dir = -1 AND f.status = 'done'), 0),"            \
+	"  count(*) FILTER (WHERE f.dir = 1 AND f.status = 'done'),"   \
+	"  count(*) FILTER (WHERE f.dir = -1 AND f.status = 'done'),"  \
+	"  count(*) FILTER (WHERE f.status IN ('asked', 'promised'))," \
+	"  count(*) FILTER (WHERE f.confirmed),"                       \
+	"  max(coalesce(f.done_at, f.created))"                        \
 	"  FROM favor f JOIN person p ON p.id = f.person"
-#define BK_FTS_AI(tab, cols, newcols)                                        \
-	"CREATE TRIGGER " tab "_fts_ai AFTER INSERT ON " tab " BEGIN"        \
-	"  INSERT INTO " tab "_fts(rowid, " cols ") VALUES (new.rid, "       \
-	newcols ");"                                                         \
+#define BK_FTS_AI(tab, cols, newcols)                                 \
+	"CREATE TRIGGER " tab "_fts_ai AFTER INSERT ON " tab " BEGIN" \
+	"  INSERT INTO " tab "_fts(rowid, " cols                      \
+	") VALUES (new.rid, " newcols ");"                            \
 	"END"
-#define BK_FTS_AU(tab, cols, newcols, oldcols)                               \
-	"CREATE TRIGGER " tab "_fts_au AFTER UPDATE OF " cols " ON " tab     \
-	" BEGIN"                                                             \
-	"  INSERT INTO " tab "_fts(" tab "_fts, rowid, " cols ")"            \
-	"  VALUES ('delete', old.rid, " oldcols ");"                         \
-	"  INSERT INTO " tab "_fts(rowid, " cols ") VALUES (new.rid, "       \
-	newcols ");"                                                         \
+#define BK_FTS_AU(tab, cols, newcols, oldcols)                           \
+	"CREATE TRIGGER " tab "_fts_au AFTER UPDATE OF " cols " ON " tab \
+	" BEGIN"                                                         \
+	"  INSERT INTO " tab "_fts(" tab "_fts, rowid, " cols ")"        \
+	"  VALUES ('delete', old.rid, " oldcols ");"                     \
+	"  INSERT INTO " tab "_fts(rowid, " cols                         \
+	") VALUES (new.rid, " newcols ");"                               \
 	"END"
 #define BK_PERSON_FTS "name, org, title, how_met, note, emails, tags"
-#define BK_PERSON_NEW                                                        \
-	"new.name, new.org, new.title, new.how_met, new.note, new.emails,"   \
+#define BK_PERSON_NEW                                                      \
+	"new.name, new.org, new.title, new.how_met, new.note, new.emails," \
 	" new.tags"
-#define BK_PERSON_OLD                                                        \
-	"old.name, old.org, old.title, old.how_met, old.note, old.emails,"   \
+#define BK_PERSON_OLD                                                      \
+	"old.name, old.org, old.title, old.how_met, old.note, old.emails," \
 	" old.tags"
 
 static const struct {
@@ -1987,8 +1991,8 @@ static const struct {
 	const char *sql;
 } bk_triggers[BK_NTRIG] = {
 	{ "person_key_ai",
-	    "CREATE TRIGGER person_key_ai AFTER INSERT ON person BEGIN "
-	    BK_PERSON_KEYS("new") "END" },
+	    "CREATE TRIGGER person_key_ai AFTER INSERT ON person "
+	    "BEGIN " BK_PERSON_KEYS("new") "END" },
 	{ "interaction_ai",
 	    "CREATE TRIGGER interaction_ai AFTER INSERT ON interaction BEGIN"
 	    "  UPDATE person SET last_contact = new.at"
@@ -2000,23 +2004,21 @@ static const struct {
 	    "INSERT INTO " BK_LEDGER_COLS " " BK_LEDGER_SELECT
 	    " WHERE f.person = new.person GROUP BY f.person;"
 	    "END" },
-	{ "person_fts_ai",
-	    BK_FTS_AI("person", BK_PERSON_FTS, BK_PERSON_NEW) },
+	{ "person_fts_ai", BK_FTS_AI("person", BK_PERSON_FTS, BK_PERSON_NEW) },
 	{ "person_fts_au",
 	    BK_FTS_AU("person", BK_PERSON_FTS, BK_PERSON_NEW, BK_PERSON_OLD) },
-	{ "interaction_fts_ai",
-	    BK_FTS_AI("interaction", "note", "new.note") },
+	{ "interaction_fts_ai", BK_FTS_AI("interaction", "note", "new.note") },
 	{ "interaction_fts_au",
 	    BK_FTS_AU("interaction", "note", "new.note", "old.note") },
 	{ "favor_fts_ai", BK_FTS_AI("favor", "note", "new.note") },
-	{ "favor_fts_au",
-	    BK_FTS_AU("favor", "note", "new.note", "old.note") },
+	{ "favor_fts_au", BK_FTS_AU("favor", "note", "new.note", "old.note") },
 };
 
 static const char *const bk_maxrid[ST_N] = {
-	[ST_PERSON]      = "SELECT coalesce(max(rid), 0) FROM main.person",
-	[ST_INTERACTION] = "SELECT coalesce(max(rid), 0) FROM main.interaction",
-	[ST_FAVOR]       = "SELECT coalesce(max(rid), 0) FROM main.favor",
+	[ST_PERSON] = "SELECT coalesce(max(rid), 0) FROM main.person",
+	[ST_INTERACTION] =
+	    "SELECT coalesce(max(rid), 0) FROM main.interaction",
+	[ST_FAVOR] = "SELECT coalesce(max(rid), 0) FROM main.favor",
 };
 
 /* What the insert triggers write, for the rows of a table with a rid
@@ -2031,9 +2033,9 @@ static const struct {
 	    "  SELECT p.id, 'e:' || lower(trim(e.value))"
 	    "  FROM main.person p, json_each(p.emails) e"
 	    "  WHERE p.rid > ?1 AND trim(e.value) <> ''"
-	    "  UNION SELECT id, 'u:' || " TLY_URL_KEY("url")
-	    "  FROM main.person"
-	    "  WHERE rid > ?1 AND url IS NOT NULL AND url <> ''" },
+	    "  UNION SELECT id, 'u:' || " TLY_URL_KEY(
+	        "url") "  FROM main.person"
+	               "  WHERE rid > ?1 AND url IS NOT NULL AND url <> ''" },
 	/* interaction_ai */
 	{ ST_INTERACTION,
 	    "UPDATE main.person SET last_contact = m.at"
@@ -2067,9 +2069,9 @@ static const struct {
 	                     " WHERE rid > ?1",
 	    "INSERT INTO main.interaction_fts(interaction_fts)"
 	    " VALUES ('rebuild')" },
-	[ST_FAVOR] = { "INSERT INTO main.favor_fts(rowid, note)"
-	               " SELECT rid, note FROM main.favor WHERE rid > ?1",
-	    "INSERT INTO main.favor_fts(favor_fts) VALUES ('rebuild')" },
+	[ST_FAVOR]       = { "INSERT INTO main.favor_fts(rowid, note)"
+	                           " SELECT rid, note FROM main.favor WHERE rid > ?1",
+	          "INSERT INTO main.favor_fts(favor_fts) VALUES ('rebuild')" },
 };
 
 /* Runs one statement, ?1 (if any) bound to base, to its end. */
@@ -2111,9 +2113,9 @@ bulk_begin(jx *x, int64_t size)
 	static const struct {
 		const char *name;
 		int         like;
-	} tabs[] = { { "person", ST_PERSON },
-		{ "interaction", ST_INTERACTION }, { "favor", ST_FAVOR },
-		{ "person_key", ST_PERSON }, { "ledger", ST_FAVOR } };
+	} tabs[]         = { { "person", ST_PERSON },
+		        { "interaction", ST_INTERACTION }, { "favor", ST_FAVOR },
+		        { "person_key", ST_PERSON }, { "ledger", ST_FAVOR } };
 	tally        *t  = x->im.t;
 	bulk         *bk = &x->bk;
 	sqlite3_stmt *st;
@@ -2149,8 +2151,10 @@ bulk_begin(jx *x, int64_t size)
 		if (strcmp(type, "index") == 0) {
 			for (size_t k = 0; k < sizeof tabs / sizeof tabs[0];
 			     k++)
-				want |= drop[tabs[k].like] &&
-				    strcmp(tab, tabs[k].name) == 0;
+				if (drop[tabs[k].like] &&
+				    strcmp(tab, tabs[k].name) == 0)
+					want =
+					    k < ST_N ? BK_TABLE : BK_DERIVED;
 		} else
 			for (int i = 0; i < BK_NTRIG; i++) {
 				if (strcmp(name, bk_triggers[i].name) != 0)
@@ -2167,9 +2171,9 @@ bulk_begin(jx *x, int64_t size)
 			known = 0;
 			break;
 		}
-		bk->index[bk->n] = type[0] == 'i';
-		bk->name[bk->n]  = strdup(name);
-		bk->sql[bk->n]   = strdup(text);
+		bk->kind[bk->n] = type[0] == 'i' ? want : BK_TRIGGER;
+		bk->name[bk->n] = strdup(name);
+		bk->sql[bk->n]  = strdup(text);
 		if (bk->name[bk->n] == NULL || bk->sql[bk->n] == NULL)
 			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
 		bk->n++;
@@ -2191,8 +2195,9 @@ bulk_begin(jx *x, int64_t size)
 		return (rv);
 	}
 	for (int i = 0; i < bk->n; i++) {
-		sql = sqlite3_mprintf(bk->index[i] ? "DROP INDEX main.\"%w\""
-		                                   : "DROP TRIGGER main.\"%w\"",
+		sql = sqlite3_mprintf(bk->kind[i] != BK_TRIGGER
+		        ? "DROP INDEX main.\"%w\""
+		        : "DROP TRIGGER main.\"%w\"",
 		    bk->name[i]);
 		if (sql == NULL)
 			return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
@@ -2205,6 +2210,20 @@ bulk_begin(jx *x, int64_t size)
 	return (0);
 }
 
+/* Creates again what was dropped of one kind, in schema order. */
+static int
+bulk_create(jx *x, int kind)
+{
+	bulk *bk = &x->bk;
+
+	for (int i = 0; i < bk->n; i++)
+		if (bk->kind[i] == kind &&
+		    sqlite3_exec(x->im.t->db, bk->sql[i], NULL, NULL, NULL) !=
+		        SQLITE_OK)
+			return (tly_dberr(x->im.t, "importing"));
+	return (0);
+}
+
 /* Writes what the dropped triggers would have and creates them again,
  * in their order, from their saved text. */
 static int
@@ -2214,6 +2233,10 @@ bulk_end(jx *x)
 	bulk  *bk = &x->bk;
 	int    rv = 0;
 
+	/* The tables' indexes first (the fill reads through them), the
+	 * derived tables' after they are filled, then the triggers: each in
+	 * its schema order. */
+	rv = bulk_create(x, BK_TABLE);
 	for (size_t i = 0; rv == 0 && i < sizeof bk_fill / sizeof bk_fill[0];
 	     i++)
 		rv = bk_exec(
@@ -2222,14 +2245,10 @@ bulk_end(jx *x)
 		rv = bk_exec(t,
 		    x->updated[k] > 0 ? bk_fts[k].rebuild : bk_fts[k].add,
 		    bk->base[k], NULL);
-	/* Indexes first (a table's, then the derived ones), then triggers:
-	 * each kind in its schema order. */
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; rv == 0 && i < bk->n; i++)
-			if (bk->index[i] == !pass &&
-			    sqlite3_exec(t->db, bk->sql[i], NULL, NULL, NULL) !=
-			        SQLITE_OK)
-				rv = tly_dberr(t, "importing");
+	if (rv == 0)
+		rv = bulk_create(x, BK_DERIVED);
+	if (rv == 0)
+		rv = bulk_create(x, BK_TRIGGER);
 	bk->on = 0;
 	return (rv);
 }

@@ -60,15 +60,16 @@ new_id(char *id)
 	id[TALLY_ID_LEN] = '\0';
 }
 
-static const char *const words[] = { "talked", "about", "roles", "data",
-	"pipeline", "hiring", "café", "Zürich", "remote", "salary",
-	"referral", "python", "kubernetes", "offer", "naïve", "résumé" };
-static const char *const names[] = { "Ann Lee", "Bob Ray", "Chen Wu",
-	"Dana Cole", "Élodie Diaz", "Fatima Khan", "Gus Novak", "Hana Okafor" };
-static const char *const ikinds[] = { "call", "coffee", "meeting", "email",
-	"event" };
-static const char *const fkinds[] = { "introduction", "reference",
-	"referral", "advice", "resume", "info", "other" };
+static const char *const words[]   = { "talked", "about", "roles", "data",
+	  "pipeline", "hiring", "café", "Zürich", "remote", "salary", "referral",
+	  "python", "kubernetes", "offer", "naïve", "résumé" };
+static const char *const names[]   = { "Ann Lee", "Bob Ray", "Chen Wu",
+	  "Dana Cole", "Élodie Diaz", "Fatima Khan", "Gus Novak",
+	  "Hana Okafor" };
+static const char *const ikinds[]  = { "call", "coffee", "meeting", "email",
+	 "event" };
+static const char *const fkinds[]  = { "introduction", "reference", "referral",
+	 "advice", "resume", "info", "other" };
 static const char *const fstates[] = { "asked", "promised", "done",
 	"declined" };
 
@@ -123,8 +124,8 @@ person(FILE *f, const dump *d, const char *id, int is_me, const char *upd)
 		fputs("\"url\":null,", f);
 	fputs("\"how_met\":null,", f);
 	if (!is_me && d->npeople > 0 && pick(8) == 0)
-		fprintf(f, "\"referred_by\":\"%s\",",
-		    d->people[pick(d->npeople)]);
+		fprintf(
+		    f, "\"referred_by\":\"%s\",", d->people[pick(d->npeople)]);
 	else
 		fputs("\"referred_by\":null,", f);
 	fputs("\"note\":", f);
@@ -143,8 +144,9 @@ person(FILE *f, const dump *d, const char *id, int is_me, const char *upd)
 static void
 interaction(FILE *f, const dump *d, const char *id, const char *upd)
 {
-	fprintf(f, "{\"id\":\"%s\",\"person\":\"%s\",\"kind\":\"%s\",\"at\":",
-	    id, d->people[pick(d->npeople)], ikinds[pick(5)]);
+	fprintf(f,
+	    "{\"id\":\"%s\",\"person\":\"%s\",\"kind\":\"%s\",\"at\":", id,
+	    d->people[pick(d->npeople)], ikinds[pick(5)]);
 	when(f, pick(20) == 0);
 	fputs(",\"minutes\":30,\"note\":", f);
 	note(f);
@@ -186,10 +188,10 @@ favor(FILE *f, const dump *d, const char *id, const char *upd)
  * dump d had before, a row given twice, and one introduction; with bad,
  * an interaction with a person who is not there. */
 static void
-write_dump(const char *path, dump *d, unsigned np, unsigned ni,
-    unsigned nf, int again, int bad)
+write_dump(const char *path, dump *d, unsigned np, unsigned ni, unsigned nf,
+    int again, int bad)
 {
-	FILE    *f = fopen(path, "w");
+	FILE    *f  = fopen(path, "w");
 	unsigned p0 = d->npeople, i0 = d->ninter, f0 = d->nfavors;
 
 	assert_non_null(f);
@@ -284,8 +286,8 @@ on_bad(void *arg, const char *msg)
 }
 
 static int
-import(tally *t, const char *path, int bulk, int flags,
-    tally_import_stats *st, bads *b)
+import(tally *t, const char *path, int bulk, int flags, tally_import_stats *st,
+    bads *b)
 {
 	tally_import_opts o;
 	int               rv;
@@ -406,7 +408,8 @@ static void
 sound(tally *t)
 {
 	static const char *const ok[] = {
-		"INSERT INTO person_fts(person_fts) VALUES ('integrity-check')",
+		"INSERT INTO person_fts(person_fts) VALUES "
+		"('integrity-check')",
 		"INSERT INTO interaction_fts(interaction_fts)"
 		" VALUES ('integrity-check')",
 		"INSERT INTO favor_fts(favor_fts) VALUES ('integrity-check')",
@@ -423,8 +426,9 @@ sound(tally *t)
 	TT_STREQ(s, "");
 	free(s);
 	/* every person with favors has a ledger row, and no one else */
-	s = rows(t, "SELECT (SELECT count(DISTINCT person) FROM favor) ="
-	            " (SELECT count(*) FROM ledger)");
+	s = rows(t,
+	    "SELECT (SELECT count(DISTINCT person) FROM favor) ="
+	    " (SELECT count(*) FROM ledger)");
 	TT_STREQ(s, "1\n");
 	free(s);
 }
@@ -466,14 +470,14 @@ teardown(void **state)
 	return (system(cmd) == 0 ? 0 : -1);
 }
 
-#define SAME_STATS(a, b)                              \
-	do {                                          \
-		TT_INTEQ((a).rows, (b).rows);         \
-		TT_INTEQ((a).added, (b).added);       \
-		TT_INTEQ((a).updated, (b).updated);   \
-		TT_INTEQ((a).same, (b).same);         \
-		TT_INTEQ((a).skipped, (b).skipped);   \
-		TT_INTEQ((a).bad, (b).bad);           \
+#define SAME_STATS(a, b)                            \
+	do {                                        \
+		TT_INTEQ((a).rows, (b).rows);       \
+		TT_INTEQ((a).added, (b).added);     \
+		TT_INTEQ((a).updated, (b).updated); \
+		TT_INTEQ((a).same, (b).same);       \
+		TT_INTEQ((a).skipped, (b).skipped); \
+		TT_INTEQ((a).bad, (b).bad);         \
 	} while (0)
 
 /* Into a fresh replica: rows only added. */
@@ -588,8 +592,10 @@ test_bad(void **state)
 	xa = snapshot(a);
 	same_text("replica after a failed import", xa, before);
 	free(xa);
-	TT_PASS(import(a, p2, 1, TALLY_IMPORT_DRY_RUN | TALLY_IMPORT_SKIP_BAD, &sa, &ba));
-	TT_PASS(import(b, p2, 0, TALLY_IMPORT_DRY_RUN | TALLY_IMPORT_SKIP_BAD, &sb, &bb));
+	TT_PASS(import(
+	    a, p2, 1, TALLY_IMPORT_DRY_RUN | TALLY_IMPORT_SKIP_BAD, &sa, &ba));
+	TT_PASS(import(
+	    b, p2, 0, TALLY_IMPORT_DRY_RUN | TALLY_IMPORT_SKIP_BAD, &sb, &bb));
 	SAME_STATS(sa, sb);
 	TT_STREQ(ba.text, bb.text);
 	xa = snapshot(a);

@@ -993,8 +993,10 @@ enum { ST_PERSON, ST_INTERACTION, ST_FAVOR, ST_N };
  * the rows with a rid above the table's largest before the import,
  * before the triggers are created again from their saved text.  The
  * update triggers of person_key, last_contact and the ledger stay (the
- * end only adds to what they keep); the FTS update triggers go too, and
- * a table that had a row updated has its index rebuilt.  When the file
+ * end only adds to what they keep); the FTS update triggers go too (they
+ * would take out of the index rows the import added and that are not in
+ * it yet), and an update of a row that was there before takes it out of
+ * its FTS index and puts it back itself (bulk_fts()).  When the file
  * may hold more rows than a table has, the table's plain (not UNIQUE)
  * indexes, and those of person_key and ledger, are dropped as well and
  * built again at the end: building an index from sorted keys costs far
@@ -1016,7 +1018,9 @@ typedef struct bulk {
 	char   *name[BK_MAX]; /* dropped triggers and indexes, in order */
 	char   *sql[BK_MAX];  /* their CREATE text */
 	int     kind[BK_MAX]; /* BK_TABLE, BK_DERIVED or BK_TRIGGER */
-	int     n;
+	sqlite3_stmt *fts_del[ST_N]; /* a row there before out of its FTS */
+	sqlite3_stmt *fts_put[ST_N]; /* ... and back in */
+	int           n;
 } bulk;
 
 typedef struct jx {
@@ -1028,10 +1032,9 @@ typedef struct jx {
 	unsigned long line; /* where the current record starts */
 	person_row    person;
 	favor_row     favor;
-	size_t        staged[ST_N];  /* records waiting in each stage */
-	int           scan_ncols;    /* for bind_scan */
-	int           table;         /* the array being read (tables[]) */
-	size_t        updated[ST_N]; /* rows of each staged table updated */
+	size_t        staged[ST_N]; /* records waiting in each stage */
+	int           scan_ncols;   /* for bind_scan */
+	int           table;        /* the array being read (tables[]) */
 	bulk          bk;
 	struct jreport {
 		unsigned long line;
@@ -1172,6 +1175,29 @@ bind_scan(jx *x, sqlite3_stmt *st, const void *arg)
 		sqlite3_bind_value(st, i + 1, sqlite3_column_value(scan, i));
 }
 
+/* In bulk mode, runs one of the FTS statements sts (bulk) for the row
+ * of the current table with the record's id, if it was there before the
+ * import: what its *_fts_au trigger would do around an update.  Rows
+ * added by the import are indexed at the end. */
+static int
+bulk_fts(jx *x, sqlite3_stmt *const *sts, const void *arg)
+{
+	const char   *id;
+	sqlite3_stmt *st;
+	int           rc;
+
+	if (!x->bk.on || x->table < 0 || x->table >= ST_N)
+		return (0);
+	id = x->table == ST_PERSON ? x->person.id
+	                           : ((const jval *) arg)[0].s; /* "id" */
+	st = sts[x->table];
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, x->bk.base[x->table]);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return (rc == SQLITE_DONE ? 0 : tly_dberr(x->im.t, "importing"));
+}
+
 /* Binds a record with bind and stores it in one row: added, or updated
  * when the dump's row is newer, or the same; a constraint failure makes
  * it a bad record (what names it, fk says what a foreign key failure
@@ -1183,7 +1209,7 @@ store(jx *x, const char *ins, const char *upd,
 {
 	tally        *t  = x->im.t;
 	sqlite3_stmt *st = tly_stmt(t, ins);
-	int           rc, ext;
+	int           rc, ext, rv;
 
 	*stored = 0;
 	if (st == NULL)
@@ -1201,20 +1227,21 @@ store(jx *x, const char *ins, const char *upd,
 	    ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		if ((st = tly_stmt(t, upd)) == NULL)
 			return (TALLY_EINTERNAL);
+		if ((rc = bulk_fts(x, x->bk.fts_del, arg)) != 0)
+			return (rc);
 		bind(x, st, arg);
-		if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
-			sqlite3_reset(st);
-			if (sqlite3_changes(t->db) > 0) {
-				x->im.st->updated++;
-				if (x->table >= 0 && x->table < ST_N)
-					x->updated[x->table]++;
-				*stored = 1;
-			} else
-				x->im.st->same++;
-			return (0);
-		}
+		rc  = sqlite3_step(st);
 		ext = sqlite3_extended_errcode(t->db);
 		sqlite3_reset(st);
+		if (rc == SQLITE_DONE && sqlite3_changes(t->db) > 0) {
+			x->im.st->updated++;
+			*stored = 1;
+		} else if (rc == SQLITE_DONE)
+			x->im.st->same++;
+		if ((rv = bulk_fts(x, x->bk.fts_put, arg)) != 0)
+			return (rv);
+		if (rc == SQLITE_DONE)
+			return (0);
 	}
 	if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		jx_bad(x, line, "%s: %s", what, fk);
@@ -2053,25 +2080,41 @@ static const struct {
 	    "  GROUP BY f.person" },
 };
 
-/* The FTS index of each table: new rows added (the *_fts_ai triggers),
- * or all of it rebuilt when rows were also updated. */
+/* The FTS index of each table: the rows added (the *_fts_ai triggers),
+ * and a row there before taken out of it and put back around an update
+ * (the *_fts_au triggers, see bulk_fts()). */
+#define BK_PERSON_TEXT "name, org, title, how_met, note, emails, tags"
 static const struct {
-	const char *add;
-	const char *rebuild;
+	const char *add; /* ?1: the largest rid before */
+	const char *del; /* ?1: the row's id, ?2: as add */
+	const char *put;
 } bk_fts[ST_N] = {
-	[ST_PERSON] = { "INSERT INTO main.person_fts(rowid, name, org, title,"
-	                " how_met, note, emails, tags) SELECT rid, name, org,"
-	                " title, how_met, note, emails, tags FROM main.person"
-	                " WHERE rid > ?1",
-	    "INSERT INTO main.person_fts(person_fts) VALUES ('rebuild')" },
+	[ST_PERSON] = { "INSERT INTO main.person_fts(rowid, " BK_PERSON_TEXT
+	                ")"
+	                " SELECT rid, " BK_PERSON_TEXT
+	                " FROM main.person WHERE rid > ?1",
+	    "INSERT INTO main.person_fts(person_fts, rowid, " BK_PERSON_TEXT
+	    ") SELECT 'delete', rid, " BK_PERSON_TEXT " FROM main.person"
+	    " WHERE id = ?1 AND rid <= ?2",
+	    "INSERT INTO main.person_fts(rowid, " BK_PERSON_TEXT ")"
+	    " SELECT rid, " BK_PERSON_TEXT " FROM main.person"
+	    " WHERE id = ?1 AND rid <= ?2" },
 	[ST_INTERACTION] = { "INSERT INTO main.interaction_fts(rowid, note)"
-	                     " SELECT rid, note FROM main.interaction"
-	                     " WHERE rid > ?1",
-	    "INSERT INTO main.interaction_fts(interaction_fts)"
-	    " VALUES ('rebuild')" },
+	                     " SELECT rid, note FROM main.interaction WHERE "
+	                     "rid > ?1",
+	    "INSERT INTO main.interaction_fts(interaction_fts, rowid, note)"
+	    " SELECT 'delete', rid, note FROM main.interaction"
+	    " WHERE id = ?1 AND rid <= ?2",
+	    "INSERT INTO main.interaction_fts(rowid, note)"
+	    " SELECT rid, note FROM main.interaction"
+	    " WHERE id = ?1 AND rid <= ?2" },
 	[ST_FAVOR]       = { "INSERT INTO main.favor_fts(rowid, note)"
 	                           " SELECT rid, note FROM main.favor WHERE rid > ?1",
-	          "INSERT INTO main.favor_fts(favor_fts) VALUES ('rebuild')" },
+	          "INSERT INTO main.favor_fts(favor_fts, rowid, note)"
+	                " SELECT 'delete', rid, note FROM main.favor"
+	                " WHERE id = ?1 AND rid <= ?2",
+	          "INSERT INTO main.favor_fts(rowid, note)"
+	                " SELECT rid, note FROM main.favor WHERE id = ?1 AND rid <= ?2" },
 };
 
 /* Runs one statement, ?1 (if any) bound to base, to its end. */
@@ -2100,6 +2143,10 @@ bulk_free(bulk *bk)
 	for (int i = 0; i < bk->n; i++) {
 		free(bk->name[i]);
 		free(bk->sql[i]);
+	}
+	for (int k = 0; k < ST_N; k++) {
+		sqlite3_finalize(bk->fts_del[k]);
+		sqlite3_finalize(bk->fts_put[k]);
 	}
 	memset(bk, 0, sizeof *bk);
 }
@@ -2206,6 +2253,12 @@ bulk_begin(jx *x, int64_t size)
 		if (rc != SQLITE_OK)
 			return (tly_dberr(t, "importing"));
 	}
+	for (int k = 0; k < ST_N; k++)
+		if (sqlite3_prepare_v2(t->db, bk_fts[k].del, -1,
+		        &bk->fts_del[k], NULL) != SQLITE_OK ||
+		    sqlite3_prepare_v2(t->db, bk_fts[k].put, -1,
+		        &bk->fts_put[k], NULL) != SQLITE_OK)
+			return (tly_dberr(t, "importing"));
 	bk->on = 1;
 	return (0);
 }
@@ -2242,9 +2295,7 @@ bulk_end(jx *x)
 		rv = bk_exec(
 		    t, bk_fill[i].sql, bk->base[bk_fill[i].table], NULL);
 	for (int k = 0; rv == 0 && k < ST_N; k++)
-		rv = bk_exec(t,
-		    x->updated[k] > 0 ? bk_fts[k].rebuild : bk_fts[k].add,
-		    bk->base[k], NULL);
+		rv = bk_exec(t, bk_fts[k].add, bk->base[k], NULL);
 	if (rv == 0)
 		rv = bulk_create(x, BK_DERIVED);
 	if (rv == 0)

@@ -911,30 +911,39 @@ tly_store_mail_list(tly_store *s, int64_t acct, uint64_t after, unsigned max,
 	return (rv);
 }
 
+/* Appends the row at st as the wire's entry: column 0 and column 1 as
+ * u64, then column 2 as a u32 length and its bytes (PROTOCOL.md, part 8). */
+static int
+append_entry(tly_buf *out, sqlite3_stmt *st)
+{
+	int n = sqlite3_column_bytes(st, 2);
+	int rv;
+
+	if ((rv = tly_buf_u64(out, (uint64_t) sqlite3_column_int64(st, 0))) !=
+	        0 ||
+	    (rv = tly_buf_u64(out, (uint64_t) sqlite3_column_int64(st, 1))) !=
+	        0 ||
+	    (rv = tly_buf_u32(out, (uint32_t) n)) != 0)
+		return (rv);
+	return (n > 0 ? tly_buf_append(out, sqlite3_column_blob(st, 2),
+	                    (size_t) n)
+	              : 0);
+}
+
 int
 tly_store_mail_fetch(
     tly_store *s, int64_t acct, const unsigned char *id, tly_buf *out)
 {
 	struct reader *r  = reader_get(s);
 	sqlite3_stmt  *st = r->st[R_MAIL_FETCH];
-	int            rc, rv = 0, n;
+	int            rc, rv = 0;
 
 	sqlite3_bind_int64(st, 1, acct);
 	sqlite3_bind_blob(st, 2, id, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 2);
-		if ((rv = tly_buf_append(out, id, TLY_MAIL_ID_BYTES)) != 0 ||
-		    (rv = tly_buf_u64(
-		         out, (uint64_t) sqlite3_column_int64(st, 0))) != 0 ||
-		    (rv = tly_buf_u64(
-		         out, (uint64_t) sqlite3_column_int64(st, 1))) != 0 ||
-		    (rv = tly_buf_u32(out, (uint32_t) n)) != 0 ||
-		    (n > 0 &&
-		        (rv = tly_buf_append(out, sqlite3_column_blob(st, 2),
-		             (size_t) n)) != 0)) {
-			/* rv says why */
-		}
+		if ((rv = tly_buf_append(out, id, TLY_MAIL_ID_BYTES)) == 0)
+			rv = append_entry(out, st);
 	} else if (rc == SQLITE_DONE) {
 		rv = TALLY_ENOENT;
 	} else {
@@ -967,14 +976,7 @@ tly_store_log_read(tly_store *s, int64_t acct, uint64_t after, unsigned max,
 			break;
 		}
 		bytes += (size_t) n;
-		if ((rv = tly_buf_u64(
-		         out, (uint64_t) sqlite3_column_int64(st, 0))) != 0 ||
-		    (rv = tly_buf_u64(
-		         out, (uint64_t) sqlite3_column_int64(st, 1))) != 0 ||
-		    (rv = tly_buf_u32(out, (uint32_t) n)) != 0 ||
-		    (n > 0 &&
-		        (rv = tly_buf_append(out, sqlite3_column_blob(st, 2),
-		             (size_t) n)) != 0))
+		if ((rv = append_entry(out, st)) != 0)
 			break;
 		(*count)++;
 	}

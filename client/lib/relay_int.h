@@ -106,4 +106,10 @@ int tly_relay_wait(tly_relay *r, uint64_t mail_after, uint64_t log_after,
 /* The account's usage, quota and heads. */
 int tly_relay_info(tly_relay *r, struct tly_relay_info *info);
 
+/* Opens a client for the replica's relay (its URL copied to url,
+ * TALLY_URL_MAX) with my unlocked key; on success *rp is the caller's.
+ * TALLY_ENOTINIT (no relay set, no identity or locked), TALLY_EINVAL. */
+struct tally;
+int tly_relay_connect(struct tally *t, tly_relay **rp, char *url);
+
 #endif /* TLY_RELAY_INT_H */

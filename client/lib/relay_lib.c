@@ -61,9 +61,8 @@ relay_url(tally *t, char *url)
 	    t, TALLY_ENOTINIT, "no relay set: use 'tally relay set URL'"));
 }
 
-/* Opens a relay client with my key; on success *rp is the caller's. */
-static int
-relay_connect(tally *t, tly_relay **rp, char *url)
+int
+tly_relay_connect(tally *t, tly_relay **rp, char *url)
 {
 	const tly_ident *id;
 	unsigned char    seed[TLY_SEED_BYTES];
@@ -99,7 +98,7 @@ tally_relay_register(tally *t, const char *invite)
 	char       url[TALLY_URL_MAX];
 	int        rv;
 
-	if ((rv = relay_connect(t, &r, url)) != 0)
+	if ((rv = tly_relay_connect(t, &r, url)) != 0)
 		return (rv);
 	if ((rv = tly_relay_register(r, invite)) != 0)
 		tly_seterr(t, rv, "%s: %s", url, tly_relay_errmsg(r));
@@ -115,7 +114,7 @@ tally_relay_status(tally *t, tally_relay_state *st)
 	int                   rv;
 
 	memset(st, 0, sizeof *st);
-	if ((rv = relay_connect(t, &r, st->url)) != 0)
+	if ((rv = tly_relay_connect(t, &r, st->url)) != 0)
 		return (rv);
 	rv = tly_relay_info(r, &info);
 	if (rv == 0) {

@@ -60,6 +60,18 @@ count(tally *t, const char *sql)
 	return (n);
 }
 
+/* Runs sql on t's connection and checks that a CHECK constraint refuses
+ * it (the constraints keep their meaning through step 7). */
+static void
+check_refuses(tally *t, const char *sql)
+{
+	int rc = sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+
+	if (sqlite3_extended_errcode(t->db) != SQLITE_CONSTRAINT_CHECK)
+		fail_msg("%s: expected a CHECK constraint failure, got %d (%s)",
+		    sql, rc, sqlite3_errmsg(t->db));
+}
+
 /* A replica as schema version 1 wrote it, with a little data. */
 static void
 make_v1(void)
@@ -128,6 +140,18 @@ test_upgrade_from_v1(void **state)
 	TT_INTEQ(count(t, "SELECT count(*) FROM pragma_integrity_check"
 	                  " WHERE integrity_check <> 'ok'"),
 	    0);
+	/* the constraints as OR chains (step 7), refusing what they did */
+	TT_INTEQ(count(t, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                  " ('interaction', 'favor') AND sql LIKE '%CHECK (%"
+	                  " IN (%'"),
+	    0);
+	check_refuses(t, "UPDATE interaction SET kind = 'lunch'");
+	check_refuses(t, "UPDATE favor SET kind = 'gift'");
+	check_refuses(t, "UPDATE favor SET dir = 0");
+	check_refuses(t, "UPDATE favor SET status = 'maybe'");
+	TT_PASS(sqlite3_exec(t->db, "UPDATE interaction SET kind = 'event';"
+	                            "UPDATE favor SET status = 'asked'",
+	    NULL, NULL, NULL));
 	tally_close(t);
 }
 

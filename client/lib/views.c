@@ -108,7 +108,7 @@ tally_due(tally *t, int64_t horizon, tally_due_fn fn, void *arg)
 #define TAPPED_DAYS 30
 
 typedef struct signals {
-	char    id[TALLY_ID_LEN + 1]; /* "" for an empty slot */
+	char    id[TALLY_ID_LEN + 1]; /* the person's id */
 	int     closeness;            /* -1 unless a close contact (>= 2) */
 	int64_t last;                 /* last contact (close contacts) */
 	int     balance;              /* given - received, when < 0 */
@@ -118,13 +118,20 @@ typedef struct signals {
 	int     tapped;               /* did me a favor lately */
 } signals;
 
+/* The signals of each person met: a dense array of entries, found
+ * through an open-addressing index of slots, each the entry's hash tag
+ * (high half) and its position + 1 (low half; 0 for an empty slot).
+ * The index stays small enough for the cache while entries are only
+ * appended, so growing it never moves a signals entry. */
 typedef struct table {
-	signals *v;
-	size_t   n, cap; /* cap a power of two, n <= cap / 2 */
+	signals  *v;
+	size_t    n, vcap;
+	uint64_t *slot;
+	size_t    cap; /* a power of two, n <= cap / 2 */
 } table;
 
 /* Row ids are random hex: their first 16 characters are hash enough. */
-static size_t
+static uint64_t
 id_hash(const char *id)
 {
 	uint64_t h = 0;
@@ -132,7 +139,32 @@ id_hash(const char *id)
 	for (int i = 0; i < 16 && id[i]; i++)
 		h = (h << 4) | (uint64_t) (id[i] <= '9' ? id[i] - '0'
 		                                       : (id[i] | 0x20) - 'a' + 10);
-	return ((size_t) (h * 0x9E3779B97F4A7C15ull >> 20));
+	return (h * 0x9E3779B97F4A7C15ull);
+}
+
+#define TAG(h) ((h) >> 32 << 32)        /* a slot's hash tag */
+#define HOME(h, cap) ((size_t) ((h) >> 12) & ((cap) - 1))
+
+/* Doubles the index (or makes the first).  0, or -1 if out of memory. */
+static int
+table_grow(table *tb)
+{
+	size_t    cap  = tb->cap ? tb->cap * 2 : 1 << 16;
+	uint64_t *slot = calloc(cap, sizeof *slot);
+
+	if (slot == NULL)
+		return (-1);
+	free(tb->slot);
+	tb->slot = slot;
+	tb->cap  = cap;
+	for (size_t k = 0; k < tb->n; k++) {
+		uint64_t h = id_hash(tb->v[k].id);
+		size_t   i = HOME(h, cap);
+		while (slot[i] != 0)
+			i = (i + 1) & (cap - 1);
+		slot[i] = TAG(h) | (uint64_t) (k + 1);
+	}
+	return (0);
 }
 
 /* Returns the signals of id, adding an empty entry; NULL if out of
@@ -140,37 +172,47 @@ id_hash(const char *id)
 static signals *
 table_get(table *tb, const char *id)
 {
-	size_t i;
+	uint64_t h = id_hash(id);
+	signals *s;
+	size_t   i;
 
-	if (tb->n + 1 > tb->cap / 2) {
-		table   old = *tb;
-		size_t  cap = old.cap ? old.cap * 4 : 4096;
-		signals *v  = calloc(cap, sizeof *v);
-		if (v == NULL)
-			return (NULL);
-		tb->v   = v;
-		tb->cap = cap;
-		tb->n   = 0;
-		for (i = 0; i < old.cap; i++)
-			if (old.v[i].id[0] != '\0')
-				*table_get(tb, old.v[i].id) = old.v[i];
-		free(old.v);
+	if (tb->n + 1 > tb->cap / 2 && table_grow(tb) != 0)
+		return (NULL);
+	for (i = HOME(h, tb->cap); tb->slot[i] != 0;
+	     i = (i + 1) & (tb->cap - 1)) {
+		if (TAG(tb->slot[i]) != TAG(h))
+			continue;
+		s = &tb->v[(uint32_t) tb->slot[i] - 1];
+		if (strncmp(s->id, id, TALLY_ID_LEN) == 0)
+			return (s);
 	}
-	for (i = id_hash(id) & (tb->cap - 1); tb->v[i].id[0] != '\0';
-	     i = (i + 1) & (tb->cap - 1))
-		if (strncmp(tb->v[i].id, id, TALLY_ID_LEN) == 0)
-			return (&tb->v[i]);
-	strncpy(tb->v[i].id, id, TALLY_ID_LEN);
-	tb->v[i].closeness = -1;
+	if (tb->n == tb->vcap) {
+		size_t vcap = tb->vcap ? tb->vcap * 2 : 4096;
+		if ((s = realloc(tb->v, vcap * sizeof *s)) == NULL)
+			return (NULL);
+		tb->v    = s;
+		tb->vcap = vcap;
+	}
+	s = &tb->v[tb->n];
+	memset(s, 0, sizeof *s);
+	memcpy(s->id, id, strnlen(id, TALLY_ID_LEN));
+	s->closeness = -1;
+	tb->slot[i]  = TAG(h) | (uint64_t) (tb->n + 1);
 	tb->n++;
-	return (&tb->v[i]);
+	return (s);
 }
 
-/* Days after which a contact of closeness c (2-5) has gone quiet. */
+/* Days after which a contact of closeness 2, 3, 4, 5 has gone quiet
+ * (C and SQL spellings of the same figures). */
+#define QUIET_DAYS 0, 0, 90, 60, 45, 30
+#define QUIET_SQL(c)                                                       \
+	"CASE " c " WHEN 2 THEN 90 WHEN 3 THEN 60 WHEN 4 THEN 45 ELSE 30 END"
+
+/* Seconds after which a contact of closeness c (2-5) has gone quiet. */
 static int64_t
 quiet_after(int c)
 {
-	static const int days[] = { 0, 0, 90, 60, 45, 30 };
+	static const int days[] = { QUIET_DAYS };
 
 	return ((int64_t) days[c] * TLY_DAY);
 }
@@ -375,7 +417,7 @@ cmp_best(const void *a, const void *b)
 int
 tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 {
-	table         tb = { NULL, 0, 0 };
+	table         tb = { NULL, 0, 0, NULL, 0 };
 	best         *h;
 	size_t        nh = 0;
 	sqlite3_stmt *st;
@@ -405,13 +447,15 @@ tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 	         " WHERE given < received OR pending > 0",
 	         now, apply_ledger)) != 0 ||
 	    (rv = gather(t, &tb,
+	         /* close contacts count only once quiet (score()) */
 	         "SELECT id, closeness, last_contact FROM person"
-	         " WHERE closeness >= 2 AND NOT is_me",
+	         " WHERE closeness >= 2 AND NOT is_me AND (last_contact = 0"
+	         " OR last_contact < ?1 - " QUIET_SQL("closeness") " * 86400)",
 	         now, apply_close)) != 0)
 		goto out;
-	for (size_t i = 0; i < tb.cap; i++) {
+	for (size_t i = 0; i < tb.n; i++) {
 		best c;
-		if (tb.v[i].id[0] == '\0' || strcmp(tb.v[i].id, t->me) == 0)
+		if (strcmp(tb.v[i].id, t->me) == 0)
 			continue;
 		c.s     = &tb.v[i];
 		c.score = score(c.s, now, NULL);
@@ -443,6 +487,7 @@ tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 	}
 out:
 	free(tb.v);
+	free(tb.slot);
 	free(h);
 	return (rv);
 }

@@ -3,6 +3,8 @@
  * the time of the everyday queries on a synthetic network.
  *
  * usage: bench_replica [--scale F] [--runs N] [--dir DIR] [--json FILE]
+ *                      [--queries]
+ * --queries times the queries only, on DIR/tally.db left by a run before.
  * (--json defaults to $TALLY_BENCH_JSON: where to leave the figures)
  *
  * It writes a synthetic network (100,000 people, 1,000,000 interactions,
@@ -383,7 +385,7 @@ main(int argc, char **argv)
 	char        bare[256], rm[300];
 	gen         g;
 	figure      fig[8];
-	int         nf = 0, rv;
+	int         nf = 0, rv, queries = 0;
 	size_t      rows, hits = 0;
 	double      imp[16], raw[16], q[4][64];
 	tally      *t;
@@ -397,14 +399,21 @@ main(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
 			jsonout = argv[++i];
+		else if (strcmp(argv[i], "--queries") == 0)
+			queries = 1;
 		else {
 			fprintf(stderr, "usage: bench_replica [--scale F] "
-			                "[--runs N] [--dir DIR] [--json FILE]\n");
+			                "[--runs N] [--dir DIR] [--json FILE] "
+			                "[--queries]\n");
 			return (2);
 		}
 	}
 	if (scale <= 0 || scale > 10 || runs < 1 || runs > 16) {
 		fprintf(stderr, "bench_replica: --scale 0..10, --runs 1..16\n");
+		return (2);
+	}
+	if (queries && dir == NULL) {
+		fprintf(stderr, "bench_replica: --queries needs --dir\n");
 		return (2);
 	}
 	if (dir == NULL && (dir = mkdtemp(tmpl)) == NULL) {
@@ -424,6 +433,8 @@ main(int argc, char **argv)
 	       "(%zu rows), %d runs\n",
 	    g.s.people, g.s.interactions, g.s.favors, rows, runs);
 	fflush(stdout);
+	if (queries)
+		goto query;
 	if (write_dump(dump, &g) != 0) {
 		perror(dump);
 		return (1);
@@ -455,6 +466,7 @@ main(int argc, char **argv)
 	fig[nf++] = (figure) { "database size", "MB",
 		(double) file_size(db) / 1e6, "", 0 };
 
+query:
 	if ((rv = tally_open(&t, db, 0)) != 0) {
 		fprintf(stderr, "open: %s\n", tally_errmsg(t));
 		return (1);

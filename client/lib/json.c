@@ -28,7 +28,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ident_int.h"
 #include "io_int.h"
+#include "tly_enc.h"
+#include "tly_record.h"
 
 #define DUMP_FORMAT "tally"
 #define DUMP_VERSION 1
@@ -1714,6 +1717,313 @@ import_use(jx *x, const jval *v)
 	    &stored));
 }
 
+/* Peers: the people linked to a key, by the person's id. */
+enum { E_PERSON, E_TALLY_ID, E_VERIFIED, E_CREATED, E_UPDATED, E_N };
+static const jfield peer_fields[E_N] = {
+	{ "person", JT_STR, JF_REQ | JF_ID, 0, 0 },
+	{ "tally_id", JT_STR, JF_REQ, 0, 0 },
+	{ "verified", JT_STR, JF_TIME, 0, 0 },
+	{ "created", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+};
+
+static const char peer_ins[] =
+    "INSERT INTO peer(person, pk, verified, created, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char peer_upd[] =
+    "UPDATE peer SET pk = ?2, verified = ?3, updated = ?5"
+    " WHERE person = ?1 AND updated < ?5";
+
+typedef struct peer_row {
+	const jval   *v;
+	unsigned char pk[TLY_PK_BYTES];
+} peer_row;
+
+static void
+bind_peer(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const peer_row *r = arg;
+	const jval     *v = r->v;
+
+	sqlite3_bind_text(
+	    st, 1, map_person(x, v[E_PERSON].s), -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, r->pk, TLY_PK_BYTES, SQLITE_STATIC);
+	if (v[E_VERIFIED].set && !v[E_VERIFIED].null)
+		sqlite3_bind_int64(st, 3, v[E_VERIFIED].i);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, v[E_CREATED].i);
+	sqlite3_bind_int64(st, 5, v[E_UPDATED].i);
+}
+
+static int
+import_peer(jx *x, const jval *v)
+{
+	peer_row      r = { v, { 0 } };
+	sqlite3_stmt *st;
+	const char   *person;
+	int           rc, stored;
+
+	if (x->p.bad[0] == '\0' && tly_tallyid_parse(r.pk, v[E_TALLY_ID].s))
+		js_bad(&x->p, "\"tally_id\" is not a tally id: %.70s",
+		    v[E_TALLY_ID].s);
+	if (x->p.bad[0] != '\0') {
+		jx_bad(x, x->line, "peer: %s", x->p.bad);
+		return (0);
+	}
+	person = map_person(x, v[E_PERSON].s);
+	if (strcmp(person, x->im.t->me) == 0) {
+		jx_bad(x, x->line, "peer: the user cannot be their own peer");
+		return (0);
+	}
+	/* A key links one person: not silently moved to another. */
+	if ((st = tly_stmt(x->im.t,
+	         "SELECT 1 FROM peer WHERE pk = ?1 AND person <> ?2")) ==
+	    NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_blob(st, 1, r.pk, TLY_PK_BYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, person, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		jx_bad(x, x->line,
+		    "peer: tally id %.12s... is linked to another person in "
+		    "this replica",
+		    v[E_TALLY_ID].s);
+		return (0);
+	}
+	if (rc != SQLITE_DONE)
+		return (tly_dberr(x->im.t, "importing"));
+	return (store(x, peer_ins, peer_upd, bind_peer, &r, "peer",
+	    "its person is neither in the dump nor in the replica", x->line,
+	    &stored));
+}
+
+/* Records: what the replica keeps beside the signed container, which
+ * holds the rest (kind, date, parties, text) and is checked on import
+ * as strictly as a record file. */
+enum {
+	D_ID,
+	D_STATE,
+	D_PEER,
+	D_BY_ME,
+	D_PROPOSED_BY_ME,
+	D_PERSON,
+	D_FAVOR,
+	D_SIGNED,
+	D_REVOCATION,
+	D_REASON,
+	D_CLOSED_BY_ME,
+	D_STORED,
+	D_UPDATED,
+	D_CONFIRMED_AT,
+	D_CLOSED_AT,
+	D_N
+};
+static const jfield record_fields[D_N] = {
+	{ "id", JT_STR, JF_REQ, 0, 0 },
+	{ "state", JT_STR, JF_REQ, 0, 0 },
+	{ "peer", JT_STR, JF_REQ, 0, 0 },
+	{ "by_me", JT_BOOL, JF_REQ, 0, 0 },
+	{ "proposed_by_me", JT_BOOL, JF_REQ, 0, 0 },
+	{ "person", JT_STR, JF_ID, 0, 0 },
+	{ "favor", JT_STR, JF_ID, 0, 0 },
+	{ "signed", JT_STR, JF_REQ, 0, 0 },
+	{ "revocation", JT_STR, 0, 0, 0 },
+	{ "reason", JT_STR, 0, 0, 0 },
+	{ "closed_by_me", JT_BOOL, 0, 0, 0 },
+	{ "stored", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "updated", JT_STR, JF_REQ | JF_TIME, 0, 0 },
+	{ "confirmed_at", JT_STR, JF_TIME, 0, 0 },
+	{ "closed_at", JT_STR, JF_TIME, 0, 0 },
+};
+
+#define REC_COLS                                                          \
+	"id, kind, state, peer_pk, person, by_me, proposed_by_me, happened," \
+	" favor_kind, name, note, signed, favor, revocation, reason,"       \
+	" closed_by_me, created, stored, updated, confirmed_at, closed_at"
+static const char record_ins[] = "INSERT INTO record(" REC_COLS ") VALUES"
+                                 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                                 " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+                                 " ?18, ?19, ?20, ?21)";
+static const char record_upd[] =
+    "UPDATE record SET state = ?3, person = ?5, proposed_by_me = ?7,"
+    " signed = ?12, favor = ?13, revocation = ?14, reason = ?15,"
+    " closed_by_me = ?16, stored = ?18, updated = ?19,"
+    " confirmed_at = ?20, closed_at = ?21 WHERE id = ?1 AND updated < ?19";
+
+typedef struct record_row {
+	const jval   *v;
+	tly_signed    s;                   /* the record, checked */
+	unsigned char pk[TLY_PK_BYTES];    /* the peer's key */
+	tly_buf       canon;               /* s re-encoded */
+	unsigned char rev[TLY_SIGNED_MAX]; /* the revocation, if any */
+	size_t        revlen;
+} record_row;
+
+static void
+bind_opt_time(sqlite3_stmt *st, int i, const jval *v)
+{
+	if (v->set && !v->null)
+		sqlite3_bind_int64(st, i, v->i);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_record(jx *x, sqlite3_stmt *st, const void *arg)
+{
+	const record_row *r   = arg;
+	const jval       *v   = r->v;
+	const tly_record *rec = &r->s.rec;
+	char              date[TLY_DATE_LEN];
+
+	tly_date_format(date, &rec->date);
+	bind_str(st, 1, &v[D_ID]);
+	sqlite3_bind_text(st, 2, tly_rec_kind_name(rec->kind), -1,
+	    SQLITE_STATIC);
+	bind_str(st, 3, &v[D_STATE]);
+	sqlite3_bind_blob(st, 4, r->pk, TLY_PK_BYTES, SQLITE_STATIC);
+	if (v[D_PERSON].s != NULL)
+		sqlite3_bind_text(
+		    st, 5, map_person(x, v[D_PERSON].s), -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int(st, 6, (int) v[D_BY_ME].i);
+	sqlite3_bind_int(st, 7, (int) v[D_PROPOSED_BY_ME].i);
+	sqlite3_bind_text(st, 8, date, -1, SQLITE_TRANSIENT);
+	if (rec->kind == TLY_REC_FAVOR)
+		sqlite3_bind_text(st, 9, tly_favor_kind_name(rec->favor_kind),
+		    -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 9);
+	if (rec->name[0] != '\0')
+		sqlite3_bind_text(st, 10, rec->name, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_text(st, 11, rec->text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(
+	    st, 12, r->canon.p, (int) r->canon.len, SQLITE_STATIC);
+	bind_str(st, 13, &v[D_FAVOR]);
+	if (r->revlen > 0)
+		sqlite3_bind_blob(st, 14, r->rev, (int) r->revlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 14);
+	bind_str(st, 15, &v[D_REASON]);
+	if (v[D_CLOSED_BY_ME].set && !v[D_CLOSED_BY_ME].null)
+		sqlite3_bind_int(st, 16, (int) v[D_CLOSED_BY_ME].i);
+	else
+		sqlite3_bind_null(st, 16);
+	sqlite3_bind_int64(st, 17, rec->created);
+	sqlite3_bind_int64(st, 18, v[D_STORED].i);
+	sqlite3_bind_int64(st, 19, v[D_UPDATED].i);
+	bind_opt_time(st, 20, &v[D_CONFIRMED_AT]);
+	bind_opt_time(st, 21, &v[D_CLOSED_AT]);
+}
+
+/* Checks a record of the dump as a record file is checked, and against
+ * this replica's identity; says what is wrong in x->p.bad. */
+static void
+check_record(jx *x, record_row *r)
+{
+	static const char *const states[] = { "proposed", "confirmed",
+		"declined", "revoked", NULL };
+	const jval              *v = r->v;
+	unsigned char            buf[TLY_SIGNED_MAX], mine[TLY_PK_BYTES];
+	char                     idhex[2 * TLY_REC_ID_BYTES + 1];
+	size_t                   n;
+	tly_verify               ver;
+	tly_signed               rev;
+	int                      why = TLY_WHY_NONE, me, peer;
+
+	if (!tly_oneof(v[D_STATE].s, states)) {
+		js_bad(&x->p,
+		    "unknown state '%.40s' (proposed, confirmed, declined, "
+		    "revoked)",
+		    v[D_STATE].s);
+		return;
+	}
+	if (tly_tallyid_parse(r->pk, v[D_PEER].s) != 0) {
+		js_bad(&x->p, "\"peer\" is not a tally id: %.70s",
+		    v[D_PEER].s);
+		return;
+	}
+	if (tly_b64_decode(buf, sizeof buf, &n, v[D_SIGNED].s,
+	        v[D_SIGNED].len) != 0 ||
+	    tly_signed_decode(&r->s, buf, n, &why) != 0) {
+		js_bad(&x->p, "\"signed\" is not a signed record: %s",
+		    tly_why_str(why));
+		return;
+	}
+	tly_hex_encode(idhex, r->s.id, sizeof r->s.id);
+	if (strcmp(idhex, v[D_ID].s) != 0) {
+		js_bad(&x->p, "\"id\" is not the id of the signed record (%s)",
+		    idhex);
+		return;
+	}
+	if (tly_signed_verify(&r->s, &ver, NULL) != 0) {
+		js_bad(&x->p, "a signature of the record does not verify");
+		return;
+	}
+	if (strcmp(v[D_STATE].s, "confirmed") == 0 && !ver.complete) {
+		js_bad(&x->p, "a confirmed record lacks a signature");
+		return;
+	}
+	if (tly_my_pk(x->im.t, mine) != 0) {
+		js_bad(&x->p, "this replica has no identity yet: set it up "
+		              "from its key file before importing records");
+		return;
+	}
+	me   = tly_record_party(&r->s.rec, mine);
+	peer = tly_record_party(&r->s.rec, r->pk);
+	if (me < 0 || peer < 0 || me == peer) {
+		js_bad(&x->p, "the record is not between this replica's "
+		              "identity and \"peer\"");
+		return;
+	}
+	if ((me == 0) != (v[D_BY_ME].i != 0)) {
+		js_bad(&x->p, "\"by_me\" does not match the record's parties");
+		return;
+	}
+	if (v[D_REVOCATION].s != NULL) {
+		if (tly_b64_decode(r->rev, sizeof r->rev, &r->revlen,
+		        v[D_REVOCATION].s, v[D_REVOCATION].len) != 0 ||
+		    tly_signed_decode(&rev, r->rev, r->revlen, &why) != 0 ||
+		    tly_signed_verify(&rev, &ver, NULL) != 0 || !ver.complete ||
+		    tly_revocation_check(&rev.rec, &r->s, &why) != 0) {
+			js_bad(&x->p,
+			    "\"revocation\" is not a signed decline or "
+			    "revocation of this record");
+			return;
+		}
+	}
+	if (tly_signed_encode(&r->canon, &r->s) != 0)
+		js_bad(&x->p, "out of memory");
+}
+
+static int
+import_record(jx *x, const jval *v)
+{
+	record_row *r;
+	int         stored, rv = 0;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return (tly_seterr(x->im.t, TALLY_ENOMEM, "out of memory"));
+	r->v = v;
+	if (x->p.bad[0] == '\0')
+		check_record(x, r);
+	if (x->p.bad[0] != '\0')
+		jx_bad(x, x->line, "record: %s", x->p.bad);
+	else
+		rv = store(x, record_ins, record_upd, bind_record, r, "record",
+		    "its person or favor is neither in the dump nor in the "
+		    "replica",
+		    x->line, &stored);
+	tly_buf_free(&r->canon);
+	free(r);
+	return (rv);
+}
+
 static const struct table {
 	const char   *name; /* the dump's key */
 	const jfield *fields;
@@ -1728,6 +2038,8 @@ static const struct table {
 	{ "introductions", intro_fields, N_N, import_intro, -1 },
 	{ "references", reference_fields, R_N, import_reference, -1 },
 	{ "reference_uses", use_fields, U_N, import_use, -1 },
+	{ "peers", peer_fields, E_N, import_peer, -1 },
+	{ "records", record_fields, D_N, import_record, -1 },
 };
 
 /* Reads and stores the records of one array (its '[' is next). */
@@ -1835,6 +2147,42 @@ not_dump(jp *p, int rv, const char *why)
 	return (-1);
 }
 
+/* Takes the dump's identity (its public key; the secret stays in the
+ * key file) as this replica's when it has none, so that its records can
+ * be read back; a replica with another identity keeps its own, and the
+ * records of the dump are then refused one by one. */
+static int
+dump_identity(jx *x, const char *tid)
+{
+	unsigned char pk[TLY_PK_BYTES], have[TLY_PK_BYTES];
+	char          hex[2 * TLY_PK_BYTES + 1];
+	sqlite3_stmt *st;
+	tally        *t = x->p.t;
+	int           rv;
+
+	if (tly_tallyid_parse(pk, tid) != 0)
+		return (js_fail(&x->p, "\"identity\" is not a tally id"));
+	if ((rv = tly_my_pk(t, have)) == 0)
+		return (0);
+	if (rv != TALLY_ENOTINIT) {
+		x->p.rv = rv;
+		return (-1);
+	}
+	tly_hex_encode(hex, pk, sizeof pk);
+	if ((st = tly_stmt(t, "INSERT INTO meta(key, value) VALUES (?1, ?2)")) ==
+	    NULL) {
+		x->p.rv = TALLY_EINTERNAL;
+		return (-1);
+	}
+	sqlite3_bind_text(st, 1, TLY_META_PK, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hex, -1, SQLITE_TRANSIENT);
+	if ((rv = tly_step_done(t, st, "importing the identity")) != 0) {
+		x->p.rv = rv;
+		return (-1);
+	}
+	return (0);
+}
+
 /* Reads the value of the dump's member key (its first byte is c). */
 static int
 dump_member(jx *x, const char *key, int c, int *have_fm, int *have_ver)
@@ -1871,6 +2219,13 @@ dump_member(jx *x, const char *key, int c, int *have_fm, int *have_ver)
 		}
 		*have_ver = 1;
 		return (0);
+	}
+	if (strcmp(key, "identity") == 0) {
+		if (c != '"')
+			return (js_fail(p, "\"identity\" must be a tally id"));
+		if (js_string(p, 128, NULL, &off, &len) != 0)
+			return (-1);
+		return (dump_identity(x, (char *) p->arena.p + off));
 	}
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		if (strcmp(key, tables[i].name) != 0)
@@ -2388,6 +2743,7 @@ typedef struct jout {
 	tally  *t;
 	FILE   *f;
 	tly_buf b;
+	int     err; /* what a row's writer found wrong (message set) */
 } jout;
 
 static int
@@ -2540,6 +2896,73 @@ jo_use(jout *o, sqlite3_stmt *st)
 	    jo_time(o, ",\"updated\":", st, 5) || tly_buf_puts(&o->b, "}"));
 }
 
+/* Appends ,"key":"base64 of a blob" (or null). */
+static int
+jo_b64(jout *o, const char *key, sqlite3_stmt *st, int col)
+{
+	const unsigned char *b = sqlite3_column_blob(st, col);
+	size_t               n = (size_t) sqlite3_column_bytes(st, col);
+	char                 enc[TLY_B64_LEN(TLY_SIGNED_MAX) + 1];
+
+	if (tly_buf_puts(&o->b, key) != 0)
+		return (TALLY_ENOMEM);
+	if (b == NULL)
+		return (tly_buf_puts(&o->b, "null"));
+	if (n > TLY_SIGNED_MAX)
+		return (o->err = tly_seterr(o->t, TALLY_ECORRUPT,
+		    "exporting: a stored record is too big (%zu bytes)", n));
+	tly_b64_encode(enc, b, n);
+	return (tly_buf_printf(&o->b, "\"%s\"", enc));
+}
+
+/* Appends ,"key":"tally id of a stored key". */
+static int
+jo_tallyid(jout *o, const char *key, sqlite3_stmt *st, int col)
+{
+	char id[TLY_TALLYID_LEN + 1];
+
+	if (sqlite3_column_bytes(st, col) != TLY_PK_BYTES)
+		return (o->err = tly_seterr(o->t, TALLY_ECORRUPT,
+		    "exporting: a stored key is not %d bytes", TLY_PK_BYTES));
+	tly_tallyid_encode(id, sqlite3_column_blob(st, col));
+	if (tly_buf_puts(&o->b, key) != 0)
+		return (TALLY_ENOMEM);
+	return (tly_buf_printf(&o->b, "\"%s\"", id));
+}
+
+static int
+jo_peer(jout *o, sqlite3_stmt *st)
+{
+	return (jo_text(o, "{\"person\":", st, 0) ||
+	    jo_tallyid(o, ",\"tally_id\":", st, 1) ||
+	    jo_time(o, ",\"verified\":", st, 2) ||
+	    jo_time(o, ",\"created\":", st, 3) ||
+	    jo_time(o, ",\"updated\":", st, 4) || tly_buf_puts(&o->b, "}"));
+}
+
+static int
+jo_record(jout *o, sqlite3_stmt *st)
+{
+	return (jo_text(o, "{\"id\":", st, 0) ||
+	    jo_text(o, ",\"state\":", st, 1) ||
+	    jo_tallyid(o, ",\"peer\":", st, 2) ||
+	    jo_bool(o, ",\"by_me\":", st, 3) ||
+	    jo_bool(o, ",\"proposed_by_me\":", st, 4) ||
+	    jo_text(o, ",\"person\":", st, 5) ||
+	    jo_text(o, ",\"favor\":", st, 6) ||
+	    jo_b64(o, ",\"signed\":", st, 7) ||
+	    jo_b64(o, ",\"revocation\":", st, 8) ||
+	    jo_text(o, ",\"reason\":", st, 9) ||
+	    (sqlite3_column_type(st, 10) == SQLITE_NULL
+	            ? tly_buf_puts(&o->b, ",\"closed_by_me\":null")
+	            : jo_bool(o, ",\"closed_by_me\":", st, 10)) ||
+	    jo_time(o, ",\"stored\":", st, 11) ||
+	    jo_time(o, ",\"updated\":", st, 12) ||
+	    jo_time(o, ",\"confirmed_at\":", st, 13) ||
+	    jo_time(o, ",\"closed_at\":", st, 14) ||
+	    tly_buf_puts(&o->b, "}"));
+}
+
 static const struct {
 	const char *head;
 	const char *sql;
@@ -2573,6 +2996,15 @@ static const struct {
 	    "SELECT id, reference, for_what, at, created, updated"
 	    " FROM reference_use ORDER BY id",
 	    jo_use },
+	{ ",\n\"peers\":[",
+	    "SELECT person, pk, verified, created, updated FROM peer"
+	    " ORDER BY person",
+	    jo_peer },
+	{ ",\n\"records\":[",
+	    "SELECT id, state, peer_pk, by_me, proposed_by_me, person, favor,"
+	    " signed, revocation, reason, closed_by_me, stored, updated,"
+	    " confirmed_at, closed_at FROM record ORDER BY id",
+	    jo_record },
 };
 
 static int
@@ -2588,7 +3020,7 @@ export_array(jout *o, size_t k)
 	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (tly_buf_puts(&o->b, n++ ? ",\n" : "\n") != 0 ||
 		    dump_arrays[k].row(o, st) != 0)
-			rv = TALLY_ENOMEM;
+			rv = o->err != 0 ? o->err : TALLY_ENOMEM;
 		else
 			rv = jo_flush(o, JS_OUT_FLUSH);
 	}
@@ -2602,10 +3034,30 @@ export_array(jout *o, size_t k)
 	return (rv);
 }
 
+/* Writes ,"identity":"tly1..." when the replica has one. */
+static int
+export_identity(jout *o)
+{
+	unsigned char pk[TLY_PK_BYTES];
+	char          tid[TLY_TALLYID_LEN + 1];
+	int           rv;
+
+	if ((rv = tly_my_pk(o->t, pk)) == TALLY_ENOTINIT) {
+		o->t->err[0] = '\0';
+		return (0);
+	}
+	if (rv != 0)
+		return (rv);
+	tly_tallyid_encode(tid, pk);
+	if (tly_buf_printf(&o->b, ",\n\"identity\":\"%s\"", tid) != 0)
+		return (tly_seterr(o->t, TALLY_ENOMEM, "out of memory"));
+	return (0);
+}
+
 int
 tly_export_json(tally *t, FILE *out)
 {
-	jout o = { t, out, TLY_BUF_INIT };
+	jout o = { t, out, TLY_BUF_INIT, 0 };
 	char iso[TLY_ISO_LEN];
 	int  rv = 0, own = sqlite3_get_autocommit(t->db);
 
@@ -2618,6 +3070,8 @@ tly_export_json(tally *t, FILE *out)
 	        "\"exported\":\"%s\"",
 	        DUMP_VERSION, iso) != 0)
 		rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+	if (rv == 0)
+		rv = export_identity(&o);
 	for (size_t k = 0;
 	     rv == 0 && k < sizeof dump_arrays / sizeof dump_arrays[0]; k++)
 		rv = export_array(&o, k);

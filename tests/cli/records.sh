@@ -42,6 +42,15 @@ armor()
 	printf -- '-----END TALLY RECORD-----\n'
 }
 
+# The JSON list in file $1, ordered by id (ties in time keep the order
+# rows were stored in, which a restore does not).
+by_id()
+{
+	sqlite3 :memory: "SELECT json_group_array(json(value)) FROM (SELECT
+	    value FROM json_each(readfile($(sql_path "$1")))
+	    ORDER BY json_extract(value, '\$.id'))"
+}
+
 size()
 {
 	wc -c <"$1" | tr -d ' '
@@ -427,6 +436,75 @@ as carl
 expect_fail 1 record import "$TMP/v1.txt"
 expect_err_has "not in your replica"
 unchanged_since "$TMP/carl.sql" "a revocation for someone else"
+
+# -- The JSON dump carries the identity, peers and records ----------------
+
+# Ann's laptop is lost: a new replica from her dump and her key file holds
+# the same records, ledger and peers, and dumps the same bytes.
+as ann
+expect_ok export json -o "$TMP/ann.json"
+expect_ok record list --json
+by_id "$OUT" >"$TMP/ann-records.json"
+expect_ok ledger --json
+cp "$OUT" "$TMP/ann-ledger.json"
+expect_ok peer list --json
+cp "$OUT" "$TMP/ann-peers.json"
+expect_eq 1 "$(grep -c "^\"identity\":\"$ANN\"" "$TMP/ann.json")" \
+    "the dump's identity line"
+as ann2
+mkdir -p "$TALLY_HOME"
+cp "$TMP/ann/identity.key" "$TALLY_HOME/"
+expect_ok import json "$TMP/ann.json"
+expect_ok record list --json
+by_id "$OUT" >"$TMP/ann2-records.json"
+expect_same_file "$TMP/ann-records.json" "$TMP/ann2-records.json" \
+    "records after a restore"
+expect_ok ledger --json
+expect_same_file "$TMP/ann-ledger.json" "$OUT" "the ledger after a restore"
+expect_ok peer list --json
+expect_same_file "$TMP/ann-peers.json" "$OUT" "peers after a restore"
+expect_ok export json -o "$TMP/ann2.json"
+expect_same_file "$TMP/ann.json" "$TMP/ann2.json" "the dump after a restore"
+expect_ok id show --json
+expect_eq "$ANN" "$(json '$.tally_id')" "the tally id after a restore"
+expect_ok verify "$TMP/f1.txt"
+
+# A dump whose record or signature was changed, or whose by_me lies, is
+# refused before anything is stored.
+RECLINE='^{"id":"[0-9a-f]\{64\}"'
+sed "0,/$RECLINE/{/$RECLINE/{s/\(\"signed\":\"[^\"]\{40\}\)A/\1B/;t;s/\(\"signed\":\"[^\"]\{40\}\)[^A]/\1A/}}" \
+    "$TMP/ann.json" >"$TMP/bad1.json"
+sed "0,/$RECLINE/{/$RECLINE/{s/\"by_me\":true/\"by_me\":X/;s/\"by_me\":false/\"by_me\":true/;s/\"by_me\":X/\"by_me\":false/}}" \
+    "$TMP/ann.json" >"$TMP/bad2.json"
+sed "0,/$RECLINE/{/$RECLINE/{s/A\([^\"]\{6\}\",\"revocation\)/B\1/;t;s/[^A]\([^\"]\{6\}\",\"revocation\)/A\1/}}" \
+    "$TMP/ann.json" >"$TMP/bad3.json"
+L1=$(grep -n "$RECLINE" "$TMP/ann.json" | head -n 1 | cut -d: -f1)
+for bad in "bad1:not a signed record" bad2:by_me bad3:signature; do
+	why=${bad#*:}
+	bad=${bad%:*}
+	if cmp -s "$TMP/ann.json" "$TMP/$bad.json"; then
+		fail "$bad.json is not changed: the test's sed is wrong"
+	fi
+	as "ann-$bad"
+	mkdir -p "$TALLY_HOME"
+	cp "$TMP/ann/identity.key" "$TALLY_HOME/"
+	tly import json "$TMP/$bad.json"
+	expect_eq 1 "$RC" "exit status of importing $bad.json"
+	expect_err_has "$TMP/$bad.json:$L1: record: "
+	expect_err_has "nothing imported"
+	expect_err_has "$why"
+	expect_eq "" "$(sqlite3 "$TALLY_HOME/tally.db" \
+	    'SELECT count(*) FROM record' 2>/dev/null | grep -v '^0$')" \
+	    "records stored from $bad.json"
+done
+
+# Into a replica with another identity the records are not hers: refused.
+as bob
+dump_db "$TMP/bob-before.sql"
+tly import json "$TMP/ann.json"
+expect_eq 1 "$RC" "exit status of importing Ann's dump into Bob's replica"
+expect_err_has "not between this replica's identity"
+unchanged_since "$TMP/bob-before.sql" "Ann's dump imported by Bob"
 
 # -- Signing needs a yes --------------------------------------------------
 

@@ -370,9 +370,6 @@ static const char *const checks[] = {
 	"SELECT 'f', w.v, v.id FROM favor_fts f, favor v,"
 	" (SELECT 'zurich' v UNION SELECT 'offer' UNION SELECT 'python') w"
 	" WHERE favor_fts MATCH w.v AND v.rid = f.rowid ORDER BY 2, 3",
-	"SELECT count(*) FROM person_fts_docsize UNION ALL"
-	" SELECT count(*) FROM interaction_fts_docsize UNION ALL"
-	" SELECT count(*) FROM favor_fts_docsize",
 };
 
 static const char schema_sql[] =

@@ -75,6 +75,11 @@ void tly_rollback(tally *t);
 int tly_oneof(const char *s, const char *const *words);
 
 /* Migrations: the schema, step by step (schema.c). */
+/* 1: tally_next() always reads the ledger and the close contacts whole,
+ * never stopping at the small sets (views.c).  Set only by tests, which
+ * compare both ways. */
+extern int tly_next_full;
+
 extern const char *const tly_schema_steps[];
 extern const int         tly_schema_nsteps;
 

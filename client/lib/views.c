@@ -240,6 +240,19 @@ reason(int *score, char *words, int points, const char *fmt, ...)
 	    text);
 }
 
+/* Points of the signals that come from the two big sets, the ledger and
+ * the close contacts, and the most they can give together: someone in
+ * neither of the small sets (follow-ups, thanks owed) scores at most
+ * BIG_SETS_MAX. */
+#define OWE_POINTS 4 /* per point of balance I owe, up to OWE_CAP */
+#define OWE_CAP 10
+#define PENDING_POINTS 10
+#define CLOSE_POINTS 3 /* per level of closeness, plus weeks quiet */
+#define QUIET_WEEKS_CAP 20
+#define BIG_SETS_MAX                                                       \
+	(OWE_POINTS * OWE_CAP + PENDING_POINTS + CLOSE_POINTS * 5 +        \
+	    QUIET_WEEKS_CAP)
+
 /* The score of s at now (README.md, "Whom to contact next"); the
  * reasons in words go to words (REASON_LEN bytes) unless it is NULL. */
 static int
@@ -267,22 +280,25 @@ score(const signals *s, int64_t now, char *words)
 		    "you owe thanks for %d favor%s", s->thanks,
 		    s->thanks == 1 ? "" : "s");
 	if (s->balance < 0)
-		reason(&score, words, 4 * (s->balance < -10 ? 10 : -s->balance),
+		reason(&score, words,
+		    OWE_POINTS * (s->balance < -OWE_CAP ? OWE_CAP : -s->balance),
 		    "you owe them (balance %d): offer help", s->balance);
 	if (s->pending > 0)
-		reason(&score, words, 10, "%d favor%s asked or promised, still "
-		                          "open",
-		    s->pending, s->pending == 1 ? "" : "s");
+		reason(&score, words, PENDING_POINTS,
+		    "%d favor%s asked or promised, still open", s->pending,
+		    s->pending == 1 ? "" : "s");
 	if (s->closeness >= 2) {
 		int64_t gap = s->last ? now - s->last : 0;
 		if (s->last == 0)
-			reason(&score, words, 3 * s->closeness + 10,
+			reason(&score, words, CLOSE_POINTS * s->closeness + 10,
 			    "close contact (%d/5) never logged", s->closeness);
 		else if (gap > quiet_after(s->closeness)) {
 			int64_t weeks = (gap - quiet_after(s->closeness)) /
 			    (7 * TLY_DAY);
 			reason(&score, words,
-			    3 * s->closeness + (int) (weeks > 20 ? 20 : weeks),
+			    CLOSE_POINTS * s->closeness +
+			        (int) (weeks > QUIET_WEEKS_CAP ? QUIET_WEEKS_CAP
+			                                       : weeks),
 			    "close contact not seen in %ld days",
 			    (long) (gap / TLY_DAY));
 		}
@@ -357,6 +373,31 @@ apply_close(signals *s, sqlite3_stmt *st)
 	s->last      = sqlite3_column_int64(st, 2);
 }
 
+int tly_next_full = 0;
+
+#define LEDGER_SQL "SELECT person, given - received, pending FROM ledger"
+#define CLOSE_SQL "SELECT id, closeness, last_contact FROM person"
+
+/* Reads the signals of one person (s) with sql, its ?1 bound to the id;
+ * a person with no row gets nothing. */
+static int
+look_up(tally *t, signals *s, const char *sql,
+    void (*apply)(signals *, sqlite3_stmt *))
+{
+	sqlite3_stmt *st = tly_stmt(t, sql);
+	int           rc;
+
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		apply(s, st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (tly_dberr(t, "ranking contacts"));
+	return (0);
+}
+
 /* A kept candidate: a slot of the table and its score. */
 typedef struct best {
 	const signals *s;
@@ -414,6 +455,44 @@ cmp_best(const void *a, const void *b)
 	return (worse(a, b) ? 1 : worse(b, a) ? -1 : 0);
 }
 
+/* Scores the entries of tb, keeping the n best in the heap h[0..*nh). */
+static void
+rank(tally *t, const table *tb, int n, best *h, size_t *nh, int64_t now)
+{
+	for (size_t i = 0; i < tb->n; i++) {
+		best c;
+		if (strcmp(tb->v[i].id, t->me) == 0)
+			continue;
+		c.s     = &tb->v[i];
+		c.score = score(c.s, now, NULL);
+		if (c.score > 0)
+			heap_offer(h, nh, (size_t) n, c);
+	}
+}
+
+/* Completes the people of the small sets (already in tb) with their
+ * ledger and closeness, one look-up each, and ranks them.  When n of
+ * them score above BIG_SETS_MAX nobody else can rank: the big sets need
+ * not be read at all. */
+static int
+rank_small(
+    tally *t, table *tb, int n, best *h, size_t *nh, int64_t now)
+{
+	int rv = 0;
+
+	if (tb->n < (size_t) n || tly_next_full)
+		return (0); /* too few to fill the list: read everything */
+	for (size_t i = 0; rv == 0 && i < tb->n; i++)
+		if ((rv = look_up(t, &tb->v[i], LEDGER_SQL " WHERE person = ?1",
+		         apply_ledger)) == 0)
+			rv = look_up(t, &tb->v[i],
+			    CLOSE_SQL " WHERE id = ?1 AND closeness >= 2",
+			    apply_close);
+	if (rv == 0)
+		rank(t, tb, n, h, nh, now);
+	return (rv);
+}
+
 int
 tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 {
@@ -442,25 +521,24 @@ tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 	         " WHERE dir = -1 AND status = 'done' AND done_at > ?1 - "
 	         "2592000",
 	         now, apply_tapped)) != 0 ||
-	    (rv = gather(t, &tb,
-	         "SELECT person, given - received, pending FROM ledger"
-	         " WHERE given < received OR pending > 0",
-	         now, apply_ledger)) != 0 ||
-	    (rv = gather(t, &tb,
-	         /* close contacts count only once quiet (score()) */
-	         "SELECT id, closeness, last_contact FROM person"
-	         " WHERE closeness >= 2 AND NOT is_me AND (last_contact = 0"
-	         " OR last_contact < ?1 - " QUIET_SQL("closeness") " * 86400)",
-	         now, apply_close)) != 0)
+	    (rv = rank_small(t, &tb, n, h, &nh, now)) != 0)
 		goto out;
-	for (size_t i = 0; i < tb.n; i++) {
-		best c;
-		if (strcmp(tb.v[i].id, t->me) == 0)
-			continue;
-		c.s     = &tb.v[i];
-		c.score = score(c.s, now, NULL);
-		if (c.score > 0)
-			heap_offer(h, &nh, (size_t) n, c);
+	if (nh < (size_t) n || h[0].score <= BIG_SETS_MAX) {
+		/* Someone outside the small sets may rank: read the big ones
+		 * whole (the signals already looked up are read again the
+		 * same) and rank everyone. */
+		if ((rv = gather(t, &tb, LEDGER_SQL " WHERE given < received"
+		                                    " OR pending > 0",
+		         now, apply_ledger)) != 0 ||
+		    (rv = gather(t, &tb,
+		         /* close contacts count only once quiet (score()) */
+		         CLOSE_SQL " WHERE closeness >= 2 AND NOT is_me AND"
+		                   " (last_contact = 0 OR last_contact < ?1 - "
+		         QUIET_SQL("closeness") " * 86400)",
+		         now, apply_close)) != 0)
+			goto out;
+		nh = 0;
+		rank(t, &tb, n, h, &nh, now);
 	}
 	qsort(h, nh, sizeof *h, cmp_best);
 	st = tly_stmt(t, "SELECT name FROM person WHERE id = ?1");

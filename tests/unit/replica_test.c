@@ -379,6 +379,116 @@ test_next(void **state)
 	TT_FAIL(tally_next(f->t, 0, see_next, &s), TALLY_EINVAL);
 }
 
+/* Every item of a ranking, as text. */
+typedef struct ranked {
+	int  n;
+	char text[64][160];
+} ranked;
+
+static int
+see_ranked(void *arg, const tally_next_item *n)
+{
+	ranked *r = arg;
+
+	if (r->n < 64)
+		snprintf(r->text[r->n], sizeof r->text[0], "%d|%s|%s",
+		    n->score, n->name, n->reason);
+	r->n++;
+	return (0);
+}
+
+extern int tly_next_full;
+
+/* tally_next() stops after the small sets (follow-ups, thanks owed)
+ * only when n of their people score above what the ledger and
+ * closeness alone can give: either way, the same ranking. */
+static void
+test_next_bound(void **state)
+{
+	fixture          *f = *state;
+	tally_interaction in;
+	char              p[TALLY_ID_LEN + 1], id[TALLY_ID_LEN + 1];
+	char              name[32];
+	static const int  ns[] = { 1, 5, 20, 25, 26, 28, 30, 31, 40, 64 };
+
+	/* 40 people seen only by the ledger and closeness: close (5) and
+	 * quiet for a year or never seen, owing them (favors done and
+	 * thanked two months ago), something pending: up to 85 points. */
+	setenv("TALLY_NOW", "1758585600", 1); /* NOW - 60 days */
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "Big %02d", i);
+		add(f->t, p, name, 2 + i % 4);
+		favor(f, id, p, f->me, "advice", "done", 5 + i % 12);
+		TT_PASS(tally_thank(f->t, id));
+		if (i % 3 == 0)
+			favor(f, id, f->me, p, "info", "promised", TALLY_UNSET);
+		if (i % 2 == 0) {
+			memset(&in, 0, sizeof in);
+			in.person  = p;
+			in.kind    = "email";
+			in.at      = NOW - (300 + i) * DAY;
+			in.minutes = TALLY_UNSET;
+			TT_PASS(tally_log(f->t, id, &in));
+		}
+	}
+	setenv("TALLY_NOW", "1763769600", 1);
+	/* 25 with a follow-up a month overdue and thanks owed: 95 each. */
+	for (int i = 0; i < 25; i++) {
+		snprintf(name, sizeof name, "Small %02d", i);
+		add(f->t, p, name, TALLY_UNSET);
+		memset(&in, 0, sizeof in);
+		in.person    = p;
+		in.kind      = "coffee";
+		in.at        = NOW - 90 * DAY;
+		in.minutes   = TALLY_UNSET;
+		in.follow_up = NOW - (31 + i) * DAY;
+		TT_PASS(tally_log(f->t, id, &in));
+		TT_PASS(tally_thank(f->t, id));
+		favor(f, id, p, f->me, "info", "done", TALLY_UNSET);
+	}
+	/* 5 with a follow-up only: 70, below some of the 40. */
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "Mid %02d", i);
+		add(f->t, p, name, TALLY_UNSET);
+		memset(&in, 0, sizeof in);
+		in.person    = p;
+		in.kind      = "call";
+		in.at        = NOW - 60 * DAY;
+		in.minutes   = TALLY_UNSET;
+		in.follow_up = NOW - 45 * DAY;
+		TT_PASS(tally_log(f->t, id, &in));
+		TT_PASS(tally_thank(f->t, id));
+	}
+	for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+		ranked quick = { 0 }, whole = { 0 };
+
+		tly_next_full = 0;
+		TT_PASS(tally_next(f->t, ns[k], see_ranked, &quick));
+		tly_next_full = 1;
+		TT_PASS(tally_next(f->t, ns[k], see_ranked, &whole));
+		tly_next_full = 0;
+		TT_INTEQ(quick.n, whole.n);
+		for (int i = 0; i < quick.n && i < 64; i++)
+			if (strcmp(quick.text[i], whole.text[i]) != 0)
+				fail_msg("next -n %d, item %d: expected \"%s\" "
+				         "(every set read), got \"%s\"",
+				    ns[k], i + 1, whole.text[i], quick.text[i]);
+	}
+	/* and the ranking is the one meant: the 25 first (99 points:
+	 * follow-up 70, thanks 35, owing 4, tapped -10), then the rest */
+	{
+		ranked r = { 0 };
+		TT_PASS(tally_next(f->t, 26, see_ranked, &r));
+		TT_INTEQ(r.n, 26);
+		if (strncmp(r.text[24], "99|Small", 8) != 0 ||
+		    strstr(r.text[25], "|Big ") == NULL ||
+		    atoi(r.text[25]) > 85)
+			fail_msg("expected 25 'Small' at 99, then 'Big' at 85 "
+			         "or less, got \"%s\" then \"%s\"",
+			    r.text[24], r.text[25]);
+	}
+}
+
 static int
 see_hit(void *arg, const tally_hit *h)
 {
@@ -544,6 +654,7 @@ main(void)
 		T(test_log_and_due),
 		T(test_favors_and_ledger),
 		T(test_next),
+		T(test_next_bound),
 		T(test_search),
 		T(test_intro_and_reference),
 		T(test_atomic),

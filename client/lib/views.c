@@ -501,13 +501,19 @@ tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 	size_t        nh = 0;
 	sqlite3_stmt *st;
 	int64_t       now = tly_now();
-	int           rv;
+	int           rv, own = sqlite3_get_autocommit(t->db);
 
 	if (n <= 0 || n > 10000)
 		return (tly_seterr(t, TALLY_EINVAL,
 		    "-n %d is out of range (1-10000)", n));
 	if ((h = calloc((size_t) n, sizeof *h)) == NULL)
 		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+	/* One read transaction: one snapshot, and no lock taken and
+	 * dropped for each of the thousands of look-ups. */
+	if (own && sqlite3_exec(t->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		free(h);
+		return (tly_dberr(t, "ranking contacts"));
+	}
 	if ((rv = gather(t, &tb,
 	         "SELECT person, follow_up FROM interaction"
 	         " WHERE follow_up IS NOT NULL AND follow_up_done IS NULL",
@@ -564,6 +570,8 @@ tally_next(tally *t, int n, tally_next_fn fn, void *arg)
 		sqlite3_reset(st);
 	}
 out:
+	if (own)
+		sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL);
 	free(tb.v);
 	free(tb.slot);
 	free(h);

@@ -421,6 +421,9 @@ cmd_intro(cli *c, int argc, char **argv)
 {
 	static const cli_cmd sub[] = {
 		{ "add", intro_add, NULL, NULL },
+		{ "propose", intro_propose, NULL, NULL },
+		{ "consent", intro_consent, NULL, NULL },
+		{ "decline", intro_decline, NULL, NULL },
 		{ "list", intro_list, NULL, NULL },
 		{ "ls", intro_list, NULL, NULL },
 		{ NULL, NULL, NULL, NULL },

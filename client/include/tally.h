@@ -664,6 +664,9 @@ TALLY_API int tally_mail_sync(tally *t, tally_mail_stats *st, unsigned wait,
     tally_mail_fn fn, void *arg);
 /* The number of envelopes waiting to be sent. */
 TALLY_API int tally_mail_queued(tally *t, unsigned *n);
+/* Returns 1 when the replica has a relay set (letters can travel), else
+ * 0. */
+TALLY_API int tally_mail_ready(tally *t);
 
 /* tally_record_new(), and the proposal queued for the peer, in one
  * transaction.  Errors as tally_record_new(). */
@@ -706,8 +709,8 @@ typedef struct tally_inbox_item {
 
 typedef int (*tally_inbox_fn)(void *arg, const tally_inbox_item *i);
 
-/* Calls fn for each proposal and introduction request waiting for my
- * answer, oldest first. */
+/* Calls fn for each proposal waiting for my answer, then each
+ * introduction request, each oldest first. */
 TALLY_API int tally_inbox(tally *t, tally_inbox_fn fn, void *arg);
 
 /* Proposes to introduce the peers a and b (person ids) to each other,

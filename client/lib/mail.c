@@ -172,6 +172,20 @@ tally_mail_queued(tally *t, unsigned *n)
 	return (rc == SQLITE_ROW ? 0 : tly_dberr(t, "reading the outbox"));
 }
 
+int
+tally_mail_ready(tally *t)
+{
+	sqlite3_stmt *st;
+	int           yes;
+
+	st = tly_stmt(t, "SELECT 1 FROM meta WHERE key = 'relay.url'");
+	if (st == NULL)
+		return (0);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return (yes);
+}
+
 /* -- Stored records ---------------------------------------------------- */
 
 /* A stored record row, as the letters need it. */
@@ -239,7 +253,7 @@ static void
 rec_label(char *buf, size_t n, const tly_record *r)
 {
 	if (r->kind == TLY_REC_FAVOR)
-		snprintf(buf, n, "favor (%s)",
+		snprintf(buf, n, "favor: %s",
 		    tly_favor_kind_name(r->favor_kind));
 	else
 		snprintf(buf, n, "%s", tly_rec_kind_name(r->kind));
@@ -578,9 +592,12 @@ say_record(tly_buf *b, const tly_record *r, const char *who, int they)
 		    who, r->name[0] ? " for " : "", r->name, date);
 		break;
 	}
-	if (rv == 0)
-		rv = r->text[0] ? tly_buf_printf(b, ": %s", r->text)
-		                : tly_buf_puts(b, ".");
+	if (rv == 0 && r->text[0] != '\0') {
+		size_t n = strlen(r->text);
+		rv       = tly_buf_printf(b, ": %s%s", r->text,
+		          strchr(".!?", r->text[n - 1]) != NULL ? "" : ".");
+	} else if (rv == 0)
+		rv = tly_buf_puts(b, ".");
 	return (rv);
 }
 

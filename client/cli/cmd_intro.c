@@ -177,9 +177,10 @@ intro_propose(cli *c, int argc, char **argv)
 		return (rv);
 	if (cli_open(c, 0) != 0 ||
 	    cli_resolve(c, ia.a, TALLY_PERSON, ia.between[0]) != 0 ||
-	    cli_resolve(c, ia.b, TALLY_PERSON, ia.between[1]) != 0 ||
-	    run(c, &ia, do_propose) != 0)
+	    cli_resolve(c, ia.b, TALLY_PERSON, ia.between[1]) != 0)
 		return (1);
+	if ((rv = run(c, &ia, do_propose)) != 0)
+		return (rv);
 	snprintf(words, sizeof words,
 	    "introduction %.8s proposed: each of the two is asked for "
 	    "consent (sent at the next 'tally sync'); neither learns about "
@@ -197,8 +198,10 @@ intro_consent(cli *c, int argc, char **argv)
 
 	if ((rv = intro_opts(c, &ia, argc, argv)) >= 0)
 		return (rv);
-	if (cli_open(c, 0) != 0 || run(c, &ia, do_consent) != 0)
+	if (cli_open(c, 0) != 0)
 		return (1);
+	if ((rv = run(c, &ia, do_consent)) != 0)
+		return (rv);
 	snprintf(words, sizeof words,
 	    "consented to introduction %.8s (sent at the next 'tally "
 	    "sync'); if the other person says yes too, you receive each "
@@ -216,8 +219,10 @@ intro_decline(cli *c, int argc, char **argv)
 
 	if ((rv = intro_opts(c, &ia, argc, argv)) >= 0)
 		return (rv);
-	if (cli_open(c, 0) != 0 || run(c, &ia, do_decline) != 0)
+	if (cli_open(c, 0) != 0)
 		return (1);
+	if ((rv = run(c, &ia, do_decline)) != 0)
+		return (rv);
 	snprintf(words, sizeof words,
 	    "declined introduction %.8s (sent at the next 'tally sync'); "
 	    "the other side learns only that it did not go ahead",

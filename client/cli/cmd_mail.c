@@ -112,7 +112,7 @@ cmd_record_confirm(cli *c, int argc, char **argv)
 	const char    *passfile = NULL;
 	char           name[200], words[600];
 	answer         a;
-	int            ch;
+	int            ch, rv;
 
 	memset(&a, 0, sizeof a);
 	optind = 0;
@@ -130,8 +130,10 @@ cmd_record_confirm(cli *c, int argc, char **argv)
 		return (cli_usage(self, "record confirm takes one ID (from "
 		                        "'tally inbox')"));
 	a.spec = argv[optind];
-	if (cli_open(c, 0) != 0 || with_key(c, passfile, do_confirm, &a) != 0)
+	if (cli_open(c, 0) != 0)
 		return (1);
+	if ((rv = with_key(c, passfile, do_confirm, &a)) != 0)
+		return (rv);
 	other_name(c, a.id, name);
 	snprintf(words, sizeof words,
 	    "confirmed record %.8s: signed by both; the countersignature "
@@ -146,12 +148,13 @@ mail_record_decline(
 {
 	char   name[200], words[600];
 	answer a;
+	int    rv;
 
 	memset(&a, 0, sizeof a);
 	a.spec   = spec;
 	a.reason = reason;
-	if (with_key(c, passfile, do_decline, &a) != 0)
-		return (1);
+	if ((rv = with_key(c, passfile, do_decline, &a)) != 0)
+		return (rv);
 	other_name(c, a.id, name);
 	snprintf(words, sizeof words,
 	    "declined record %.8s: the decline goes to %s %s", a.id, name,
@@ -165,12 +168,13 @@ mail_record_revoke(
 {
 	char   name[200], words[600];
 	answer a;
+	int    rv;
 
 	memset(&a, 0, sizeof a);
 	snprintf(a.id, sizeof a.id, "%s", id);
 	a.reason = reason;
-	if (with_key(c, passfile, do_revoke, &a) != 0)
-		return (1);
+	if ((rv = with_key(c, passfile, do_revoke, &a)) != 0)
+		return (rv);
 	other_name(c, a.id, name);
 	snprintf(words, sizeof words,
 	    "revoked record %.8s: the revocation goes to %s %s", a.id, name,

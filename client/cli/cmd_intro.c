@@ -205,8 +205,17 @@ intro_consent(cli *c, int argc, char **argv)
 	snprintf(words, sizeof words,
 	    "consented to introduction %.8s (sent at the next 'tally "
 	    "sync'); if the other person says yes too, you receive each "
-	    "other's card: yours shows your name%s%s",
-	    ia.id, ia.share ? " and " : "", ia.share ? ia.share : "");
+	    "other's card: yours shows your name%s",
+	    ia.id, ia.share ? " and your " : "");
+	for (const char *p = ia.share; p != NULL && *p; p++) {
+		size_t n = strlen(words);
+		if (n + 3 >= sizeof words)
+			break;
+		if (*p == ',')
+			snprintf(words + n, sizeof words - n, ", ");
+		else
+			snprintf(words + n, sizeof words - n, "%c", *p);
+	}
 	return (done(c, &ia, "consented", words));
 }
 

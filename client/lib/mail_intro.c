@@ -733,6 +733,7 @@ sign_and_send(tally *t, mail_run *mr, irow *r, const tly_signed *s,
 	const tly_ident *me;
 	tly_mail_body    body;
 	tly_buf          c = TLY_BUF_INIT, card = TLY_BUF_INIT;
+	char             what[200];
 	int              mine = -1, rv;
 
 	if ((rv = intro_matches(t, r, s, v, &mine)) != 0)
@@ -756,8 +757,13 @@ sign_and_send(tally *t, mail_run *mr, irow *r, const tly_signed *s,
 	body.rec_len  = c.len;
 	body.card     = card.p;
 	body.card_len = card.len;
-	if ((rv = queue_to(t, r, TLY_L_INTRO_HELLO, r->other, &body,
-	         "your card and signature, for introduction")) != 0)
+	/* They are no one here yet: say so without a fingerprint. */
+	snprintf(what, sizeof what,
+	    "your card and signature, for introduction %.8s, to the other "
+	    "person introduced",
+	    r->id);
+	if ((rv = tly_mail_queue(t, TLY_L_INTRO_HELLO, r->other, &body, r->id,
+	         what)) != 0)
 		goto out;
 	body.card     = NULL;
 	body.card_len = 0;

@@ -1317,9 +1317,38 @@ send_queue(tally *t, tly_relay *r, mail_run *mr, const char *url)
 	}
 }
 
+/* Envelopes are acknowledged (deleted at the relay) only after what
+ * they brought is committed: with synchronous=FULL, so that the commit
+ * survives a power cut too, not only a crash of this process.  Returns
+ * the level to restore. */
+static int
+sync_full(tally *t)
+{
+	sqlite3_stmt *st;
+	int           level = 1; /* NORMAL */
+
+	if (sqlite3_prepare_v2(t->db, "PRAGMA synchronous", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			level = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	(void) sqlite3_exec(t->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	return (level);
+}
+
+static void
+sync_restore(tally *t, int level)
+{
+	char sql[40];
+
+	snprintf(sql, sizeof sql, "PRAGMA synchronous=%d", level);
+	(void) sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+}
+
 /* Lists, fetches, takes in and acknowledges what waits in my mailbox. */
 static int
-receive(tally *t, tly_relay *r, mail_run *mr, const char *url,
+take_mailbox(tally *t, tly_relay *r, mail_run *mr, const char *url,
     uint64_t *head)
 {
 	struct tly_relay_mail *items = NULL;
@@ -1381,6 +1410,17 @@ receive(tally *t, tly_relay *r, mail_run *mr, const char *url,
 			return (rv);
 	}
 	return (0);
+}
+
+static int
+receive(tally *t, tly_relay *r, mail_run *mr, const char *url,
+    uint64_t *head)
+{
+	int level = sync_full(t), rv;
+
+	rv = take_mailbox(t, r, mr, url, head);
+	sync_restore(t, level);
+	return (rv);
 }
 
 int

@@ -24,7 +24,7 @@
 #include "tly_util.h"
 
 #define DOMAIN_LEN (sizeof TLY_LETTER_DOMAIN) /* with its NUL */
-#define MAGIC_LEN  4
+#define MAGIC_LEN 4
 
 _Static_assert(DOMAIN_LEN == 16, "letter domain length");
 _Static_assert(TLY_SEAL_BYTES == crypto_box_SEALBYTES, "seal overhead");
@@ -144,8 +144,7 @@ tly_letter_encode(tly_buf *out, const tly_letter *l, const tly_ident *me)
 	if ((rv = tly_buf_append(out, sig, sizeof sig)) != 0)
 		goto fail;
 	total = padded(n + TLY_SIG_BYTES);
-	if ((rv = tly_buf_append(
-	         out, zero, total - (n + TLY_SIG_BYTES))) != 0)
+	if ((rv = tly_buf_append(out, zero, total - (n + TLY_SIG_BYTES))) != 0)
 		goto fail;
 	return (0);
 fail:
@@ -167,8 +166,8 @@ tly_letter_decode(tly_letter *l, const unsigned char *p, size_t n, int *why)
 	if (n > TLY_LETTER_MAX)
 		return (fail(why, TLY_WHY_TOO_BIG, TALLY_ETOOBIG));
 	if (n < MAGIC_LEN || memcmp(p, TLY_LETTER_MAGIC, MAGIC_LEN) != 0)
-		return (fail(why, n < MAGIC_LEN ? TLY_WHY_TRUNCATED
-		                                : TLY_WHY_MAGIC,
+		return (fail(why,
+		    n < MAGIC_LEN ? TLY_WHY_TRUNCATED : TLY_WHY_MAGIC,
 		    TALLY_EFORMAT));
 	if (n < 5)
 		return (fail(why, TLY_WHY_TRUNCATED, TALLY_EFORMAT));
@@ -195,8 +194,8 @@ tly_letter_decode(tly_letter *l, const unsigned char *p, size_t n, int *why)
 	if (n < end)
 		return (fail(why, TLY_WHY_TRUNCATED, TALLY_EFORMAT));
 	if (n != padded(end))
-		return (fail(why, n < padded(end) ? TLY_WHY_TRUNCATED
-		                                  : TLY_WHY_TRAILING,
+		return (fail(why,
+		    n < padded(end) ? TLY_WHY_TRUNCATED : TLY_WHY_TRAILING,
 		    TALLY_EFORMAT));
 	for (size_t i = end; i < n; i++)
 		if (p[i] != 0)
@@ -288,8 +287,8 @@ need(const reader *rd, size_t k)
 
 /* A blob16 of 1..max bytes: *out points into the input. */
 static int
-read_blob(reader *rd, const unsigned char **out, size_t *len, size_t max,
-    int *why)
+read_blob(
+    reader *rd, const unsigned char **out, size_t *len, size_t max, int *why)
 {
 	size_t k;
 
@@ -364,8 +363,8 @@ tly_mail_body_decode(
 		break;
 	case TLY_L_DECLINE:
 	case TLY_L_REVOKE:
-		if ((rv = read_blob(&rd, &b->rec, &b->rec_len, TLY_SIGNED_MAX,
-		         why)) == 0)
+		if ((rv = read_blob(
+		         &rd, &b->rec, &b->rec_len, TLY_SIGNED_MAX, why)) == 0)
 			rv = read_blob(&rd, &b->target, &b->target_len,
 			    TLY_SIGNED_MAX, why);
 		break;
@@ -404,8 +403,8 @@ tly_mail_body_decode(
 			rv = read_text(&rd, b->text, TLY_REC_TEXT_MAX, why);
 		break;
 	case TLY_L_INTRO_HELLO:
-		if ((rv = read_blob(&rd, &b->rec, &b->rec_len, TLY_SIGNED_MAX,
-		         why)) == 0)
+		if ((rv = read_blob(
+		         &rd, &b->rec, &b->rec_len, TLY_SIGNED_MAX, why)) == 0)
 			rv = read_blob(
 			    &rd, &b->card, &b->card_len, TLY_CARD_MAX, why);
 		break;
@@ -447,8 +446,7 @@ put_text(tly_buf *out, const char *s, int *why)
 }
 
 int
-tly_mail_body_encode(
-    tly_buf *out, int type, const tly_mail_body *b, int *why)
+tly_mail_body_encode(tly_buf *out, int type, const tly_mail_body *b, int *why)
 {
 	char     date[TLY_DATE_LEN];
 	tly_date check;
@@ -570,12 +568,14 @@ tly_card_decode(tly_card *c, const unsigned char *p, size_t n, int *why)
 			break;
 		case CARD_EMAIL:
 			if (c->nemails == TLY_CARD_LIST_MAX)
-				return (fail(why, TLY_WHY_CARD, TALLY_EFORMAT));
+				return (
+				    fail(why, TLY_WHY_CARD, TALLY_EFORMAT));
 			dst = c->emails[c->nemails++];
 			break;
 		default:
 			if (c->nphones == TLY_CARD_LIST_MAX)
-				return (fail(why, TLY_WHY_CARD, TALLY_EFORMAT));
+				return (
+				    fail(why, TLY_WHY_CARD, TALLY_EFORMAT));
 			dst = c->phones[c->nphones++];
 			break;
 		}

@@ -41,24 +41,24 @@
 #include "tly_ident.h"
 #include "tly_record.h"
 
-#define TLY_LETTER_MAGIC    "TLYL"
-#define TLY_LETTER_VERSION  1
-#define TLY_LETTER_DOMAIN   "tally letter v1" /* signed with its NUL */
+#define TLY_LETTER_MAGIC "TLYL"
+#define TLY_LETTER_VERSION 1
+#define TLY_LETTER_DOMAIN "tally letter v1" /* signed with its NUL */
 #define TLY_LETTER_ID_BYTES 16
-#define TLY_LETTER_HEAD     100  /* bytes before the body */
+#define TLY_LETTER_HEAD 100      /* bytes before the body */
 #define TLY_LETTER_BODY_MAX 8192 /* bytes of a body */
-#define TLY_LETTER_PAD      512  /* letters are a multiple of this */
-#define TLY_LETTER_MAX                                                     \
-	((TLY_LETTER_HEAD + TLY_LETTER_BODY_MAX + TLY_SIG_BYTES +          \
-	     TLY_LETTER_PAD - 1) /                                         \
+#define TLY_LETTER_PAD 512       /* letters are a multiple of this */
+#define TLY_LETTER_MAX                                            \
+	((TLY_LETTER_HEAD + TLY_LETTER_BODY_MAX + TLY_SIG_BYTES + \
+	     TLY_LETTER_PAD - 1) /                                \
 	    TLY_LETTER_PAD * TLY_LETTER_PAD)
-#define TLY_SEAL_BYTES   48 /* crypto_box_SEALBYTES */
+#define TLY_SEAL_BYTES 48 /* crypto_box_SEALBYTES */
 #define TLY_ENVELOPE_MAX (TLY_LETTER_MAX + TLY_SEAL_BYTES)
 #define TLY_INTRO_ID_BYTES 16 /* an introduction's id: its record nonce */
-#define TLY_CARD_MAX       2048 /* bytes of an encoded contact card */
-#define TLY_CARD_TEXT_MAX  200  /* bytes of one card field */
-#define TLY_CARD_PHONE_MAX 64   /* bytes of a phone number */
-#define TLY_CARD_LIST_MAX  4    /* emails, phones on a card */
+#define TLY_CARD_MAX 2048     /* bytes of an encoded contact card */
+#define TLY_CARD_TEXT_MAX 200 /* bytes of one card field */
+#define TLY_CARD_PHONE_MAX 64 /* bytes of a phone number */
+#define TLY_CARD_LIST_MAX 4   /* emails, phones on a card */
 
 /* Letter types (the type byte). */
 enum tly_letter_type {
@@ -111,9 +111,8 @@ int tly_envelope_seal(
 /* Opens the envelope e[0..n) with me's X25519 key into out (the
  * letter).  TALLY_ECRYPTO (why TLY_WHY_SEALED: not sealed to me, or
  * damaged), TALLY_ETOOBIG, TALLY_EFORMAT (too short). */
-int tly_envelope_open(
-    tly_buf *out, const unsigned char *e, size_t n, const tly_ident *me,
-    int *why);
+int tly_envelope_open(tly_buf *out, const unsigned char *e, size_t n,
+    const tly_ident *me, int *why);
 
 /* -- Bodies ------------------------------------------------------------ */
 
@@ -142,8 +141,8 @@ typedef struct tly_mail_body {
 /* Appends the body of a letter of type to out.  TALLY_EINVAL (unknown
  * type, a container empty or over TLY_SIGNED_MAX, a card over
  * TLY_CARD_MAX), TALLY_EFORMAT (date, text), TALLY_ENOMEM. */
-int tly_mail_body_encode(tly_buf *out, int type, const tly_mail_body *b,
-    int *why);
+int tly_mail_body_encode(
+    tly_buf *out, int type, const tly_mail_body *b, int *why);
 /* Decodes the body p[0..n) of a letter of type into b.  Containers and
  * cards are bounded here and decoded by tly_signed_decode() and
  * tly_card_decode().  TALLY_EFORMAT, TALLY_ETOOBIG, with *why. */

@@ -392,6 +392,8 @@ intro_text(void *arg, const tally_intro *i)
 	    fmt_date(i->created, when), i->by_name, i->a_name, i->b_name,
 	    i->note ? ": " : "");
 	put_flat(i->note);
+	if (strcmp(i->status, "made") != 0) /* asked, or did not go ahead */
+		printf("  (%s)", i->status);
 	putchar('\n');
 	return (0);
 }

@@ -94,8 +94,8 @@ intro_opts(cli *c, intro_args *ia, int argc, char **argv)
 	}
 	if (propose) {
 		if (optind != argc)
-			return (cli_usage(self, "unexpected argument '%s'",
-			    argv[optind]));
+			return (cli_usage(
+			    self, "unexpected argument '%s'", argv[optind]));
 		if (ia->nb != 2)
 			return (cli_usage(self,
 			    "intro propose needs --between PERSON PERSON"));
@@ -106,8 +106,9 @@ intro_opts(cli *c, intro_args *ia, int argc, char **argv)
 		return (-1);
 	}
 	if (optind + 1 != argc)
-		return (cli_usage(self, "intro %s takes one ID (from 'tally "
-		                        "inbox' or 'tally intro list')",
+		return (cli_usage(self,
+		    "intro %s takes one ID (from 'tally "
+		    "inbox' or 'tally intro list')",
 		    argv[0]));
 	ia->spec = argv[optind];
 	return (-1);
@@ -157,8 +158,8 @@ done(cli *c, const intro_args *ia, const char *state, const char *words)
 	if (c->json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_string(ia->id));
-		json_object_set_new(o, "short_id",
-		    json_stringn(ia->id, TALLY_SHORT_ID_LEN));
+		json_object_set_new(
+		    o, "short_id", json_stringn(ia->id, TALLY_SHORT_ID_LEN));
 		json_object_set_new(o, "state", json_string(state));
 		return (j_print(o));
 	}

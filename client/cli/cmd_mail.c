@@ -127,8 +127,9 @@ cmd_record_confirm(cli *c, int argc, char **argv)
 			return (cli_badopt(self, ch, argc, argv));
 	}
 	if (optind + 1 != argc)
-		return (cli_usage(self, "record confirm takes one ID (from "
-		                        "'tally inbox')"));
+		return (cli_usage(self,
+		    "record confirm takes one ID (from "
+		    "'tally inbox')"));
 	a.spec = argv[optind];
 	if (cli_open(c, 0) != 0)
 		return (1);
@@ -217,7 +218,7 @@ inbox_json(inbox_out *io, const tally_inbox_item *i)
 static int
 inbox_cb(void *arg, const tally_inbox_item *i)
 {
-	inbox_out *io = arg;
+	inbox_out *io  = arg;
 	int        rec = strcmp(i->kind, "record") == 0;
 
 	if (io->arr != NULL)
@@ -252,7 +253,7 @@ inbox_cb(void *arg, const tally_inbox_item *i)
 int
 cmd_inbox(cli *c, int argc, char **argv)
 {
-	inbox_out io = { NULL, 0 };
+	inbox_out io     = { NULL, 0 };
 	unsigned  queued = 0;
 	int       rv;
 

@@ -408,8 +408,8 @@ record_new(cli *c, int argc, char **argv)
 	in.with = wid;
 	/* Bad input is refused before the passphrase costs anything. */
 	propose = strcmp(argv[0], "propose") == 0;
-	rv = propose ? tally_record_propose(c->t, id, &in)
-	             : tally_record_new(c->t, id, &in);
+	rv      = propose ? tally_record_propose(c->t, id, &in)
+	                  : tally_record_new(c->t, id, &in);
 	if (rv == TALLY_ENOTINIT && tally_id_locked(c->t)) {
 		if (cli_unlock(c, passfile) != 0)
 			return (1);
@@ -757,7 +757,8 @@ record_close(cli *c, int argc, char **argv)
 			         c, id, o.reason, o.passfile)) != 0 ||
 			    o.out == NULL)
 				return (rv);
-			if ((rv = tally_record_export(c->t, &text, id, 1)) != 0)
+			if ((rv = tally_record_export(c->t, &text, id, 1)) !=
+			    0)
 				return (cli_fail(c, rv));
 			rv = write_output(o.out, text);
 			free(text);

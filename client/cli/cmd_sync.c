@@ -51,7 +51,8 @@ sync_mail(cli *c, unsigned wait, json_t *o)
 			return (cli_error("%s; %u letter%s stay%s queued for "
 			                  "the next sync",
 			    tally_errmsg(c->t), st.queued,
-			    st.queued == 1 ? "" : "s", st.queued == 1 ? "s" : ""));
+			    st.queued == 1 ? "" : "s",
+			    st.queued == 1 ? "s" : ""));
 		return (cli_fail(c, rv));
 	}
 	if (o != NULL) {
@@ -85,10 +86,10 @@ cmd_sync(cli *c, int argc, char **argv)
 		CLI_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const cli_cmd *self = cli_find("sync");
+	const cli_cmd *self     = cli_find("sync");
 	const char    *passfile = NULL;
-	json_t        *o = NULL;
-	long           wait = 0;
+	json_t        *o        = NULL;
+	long           wait     = 0;
 	int            ch, rv;
 
 	optind = 0;
@@ -97,7 +98,8 @@ cmd_sync(cli *c, int argc, char **argv)
 		case 'w':
 			if (cli_int(optarg, 0, WAIT_MAX, &wait) != 0)
 				return (cli_usage(self,
-				    "--wait takes seconds, 0 to %d", WAIT_MAX));
+				    "--wait takes seconds, 0 to %d",
+				    WAIT_MAX));
 			break;
 		case 'p':
 			passfile = optarg;

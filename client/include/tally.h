@@ -622,7 +622,6 @@ TALLY_API int tally_relay_register(tally *t, const char *invite);
  * tally_relay_register(). */
 TALLY_API int tally_relay_status(tally *t, tally_relay_state *st);
 
-
 /* -- Records and introductions through the relay (mail.c, mail_intro.c) --
  *
  * Letters between two tally users travel sealed to the recipient's key
@@ -693,17 +692,17 @@ TALLY_API int tally_inbox_resolve(tally *t, char *id, const char *spec);
 
 /* What waits for my decision. */
 typedef struct tally_inbox_item {
-	const char *kind;   /* "record" (a proposal) or "intro" (a request
-	                       to consent to an introduction) */
-	const char *id;     /* record id, or introduction id */
-	const char *from_tally_id;
-	const char *from_fingerprint;
-	const char *person; /* the sender here, or NULL: unknown key */
-	const char *name;   /* their name, or NULL */
-	const char *text;   /* what it asks, in words */
+	const char *kind;       /* "record" (a proposal) or "intro" (a request
+	                           to consent to an introduction) */
+	const char         *id; /* record id, or introduction id */
+	const char         *from_tally_id;
+	const char         *from_fingerprint;
+	const char         *person; /* the sender here, or NULL: unknown key */
+	const char         *name;   /* their name, or NULL */
+	const char         *text;   /* what it asks, in words */
 	const tally_record *record; /* "record": the proposal, else NULL */
-	const char *note;   /* "intro": the introducer's note, else NULL */
-	const char *date;   /* the day it happened (record) or was asked */
+	const char *note; /* "intro": the introducer's note, else NULL */
+	const char *date; /* the day it happened (record) or was asked */
 	int64_t     received;
 } tally_inbox_item;
 
@@ -719,8 +718,8 @@ TALLY_API int tally_inbox(tally *t, tally_inbox_fn fn, void *arg);
  * introduction as proposed, signs its record, and queues a consent
  * request for each.  The introduction id goes to id (TALLY_INTRO_ID_LEN
  * + 1).  TALLY_EINVAL, TALLY_ENOENT (not a peer), TALLY_ENOTINIT. */
-TALLY_API int tally_intro_propose(tally *t, char *id, const char *a,
-    const char *b, const char *note);
+TALLY_API int tally_intro_propose(
+    tally *t, char *id, const char *a, const char *b, const char *note);
 /* Consents to the introduction request spec, sharing with the other
  * person, once both consented, my name and the fields of my own person
  * named in share ("email,phone,org,title,url", any of them; NULL: the

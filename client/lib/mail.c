@@ -40,9 +40,9 @@
 #include "tly_buf.h"
 #include "tly_enc.h"
 
-#define HEX_ID_LEN   TLY_HEX_LEN(TLY_REC_ID_BYTES)
-#define LIST_PAGE    100 /* envelopes listed per request */
-#define WORDS_MAX    1536
+#define HEX_ID_LEN TLY_HEX_LEN(TLY_REC_ID_BYTES)
+#define LIST_PAGE 100 /* envelopes listed per request */
+#define WORDS_MAX 1536
 
 /* Local failures stop a sync; anything else a letter causes is a
  * refusal of that letter. */
@@ -55,8 +55,8 @@ local_failure(int rv)
 }
 
 void
-tly_mail_say(mail_run *mr, const char *what, const char *ref,
-    const char *fmt, ...)
+tly_mail_say(
+    mail_run *mr, const char *what, const char *ref, const char *fmt, ...)
 {
 	tally_mail_event e;
 	char             text[WORDS_MAX];
@@ -105,7 +105,7 @@ tly_mail_queue(tally *t, int type, const unsigned char *to,
 	sqlite3_stmt    *st;
 	tly_letter       l;
 	tly_buf          body = TLY_BUF_INIT, letter = TLY_BUF_INIT;
-	tly_buf          env  = TLY_BUF_INIT;
+	tly_buf          env = TLY_BUF_INIT;
 	unsigned char    eid[TLY_REC_ID_BYTES];
 	int              why = TLY_WHY_NONE, rv;
 
@@ -129,8 +129,8 @@ tly_mail_queue(tally *t, int type, const unsigned char *to,
 		goto out;
 	}
 	if ((rv = tly_envelope_seal(&env, letter.p, letter.len, to)) != 0) {
-		rv = tly_seterr(t, rv,
-		    "cannot seal the letter to %s's key", what);
+		rv = tly_seterr(
+		    t, rv, "cannot seal the letter to %s's key", what);
 		goto out;
 	}
 	crypto_generichash(eid, sizeof eid, env.p, env.len, NULL, 0);
@@ -253,8 +253,8 @@ static void
 rec_label(char *buf, size_t n, const tly_record *r)
 {
 	if (r->kind == TLY_REC_FAVOR)
-		snprintf(buf, n, "favor: %s",
-		    tly_favor_kind_name(r->favor_kind));
+		snprintf(
+		    buf, n, "favor: %s", tly_favor_kind_name(r->favor_kind));
 	else
 		snprintf(buf, n, "%s", tly_rec_kind_name(r->kind));
 }
@@ -311,8 +311,8 @@ tally_record_propose(tally *t, char *id, const tally_record_in *in)
 		rv = tly_seterr(t, TALLY_EINTERNAL, "the new record is gone");
 		goto fail;
 	}
-	if ((rv = queue_record(t, TLY_L_PROPOSE, &r.s, NULL, r.mine,
-	         "proposal")) != 0)
+	if ((rv = queue_record(
+	         t, TLY_L_PROPOSE, &r.s, NULL, r.mine, "proposal")) != 0)
 		goto fail;
 	return (tly_commit(t));
 fail:
@@ -322,11 +322,11 @@ fail:
 
 /* A proposal waiting in my inbox. */
 typedef struct waiting {
-	char          id[HEX_ID_LEN + 1];
-	unsigned char sender[TLY_PK_BYTES];
+	char           id[HEX_ID_LEN + 1];
+	unsigned char  sender[TLY_PK_BYTES];
 	unsigned char *signed_p; /* malloc'd */
-	size_t        signed_len;
-	char          state[16];
+	size_t         signed_len;
+	char           state[16];
 } waiting;
 
 /* Finds the inbox proposal whose id starts with spec (any state). */
@@ -433,8 +433,8 @@ inbox_set(tally *t, const char *id, const char *state)
 {
 	sqlite3_stmt *st;
 
-	st = tly_stmt(t,
-	    "UPDATE mail_inbox SET state = ?2, updated = ?3 WHERE id = ?1");
+	st = tly_stmt(
+	    t, "UPDATE mail_inbox SET state = ?2, updated = ?3 WHERE id = ?1");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	tly_bind_text(st, 1, id);
@@ -459,8 +459,8 @@ tally_record_confirm(tally *t, char *id, const char *spec)
 	}
 	if ((rv = tly_begin(t)) != 0)
 		goto out;
-	if ((rv = tally_record_sign(t, &text, id, w.signed_p, w.signed_len,
-	         NULL)) != 0 ||
+	if ((rv = tally_record_sign(
+	         t, &text, id, w.signed_p, w.signed_len, NULL)) != 0 ||
 	    (rv = row_get(t, &r, id)) != 0 ||
 	    (rv = queue_record(t, TLY_L_CONFIRM, &r.s, NULL, r.mine,
 	         "countersignature")) != 0 ||
@@ -492,16 +492,16 @@ tally_record_decline_mail(
 	}
 	if ((rv = tly_begin(t)) != 0)
 		goto out;
-	if ((rv = tally_record_decline(t, &text, id, w.signed_p, w.signed_len,
-	         reason)) != 0 ||
+	if ((rv = tally_record_decline(
+	         t, &text, id, w.signed_p, w.signed_len, reason)) != 0 ||
 	    (rv = row_get(t, &r, id)) != 0)
 		goto fail;
 	if (!r.has_rev) {
 		rv = tly_seterr(t, TALLY_EINTERNAL, "the decline is gone");
 		goto fail;
 	}
-	if ((rv = queue_record(t, TLY_L_DECLINE, &r.s, &r.rev, r.mine,
-	         "decline")) != 0 ||
+	if ((rv = queue_record(
+	         t, TLY_L_DECLINE, &r.s, &r.rev, r.mine, "decline")) != 0 ||
 	    (rv = inbox_set(t, w.id, "answered")) != 0)
 		goto fail;
 	rv = tly_commit(t);
@@ -530,8 +530,8 @@ tally_record_revoke_mail(tally *t, const char *id, const char *reason)
 		rv = tly_seterr(t, TALLY_EINTERNAL, "the revocation is gone");
 		goto fail;
 	}
-	if ((rv = queue_record(t, TLY_L_REVOKE, &r.s, &r.rev, r.mine,
-	         "revocation")) != 0)
+	if ((rv = queue_record(
+	         t, TLY_L_REVOKE, &r.s, &r.rev, r.mine, "revocation")) != 0)
 		goto fail;
 	free(text);
 	return (tly_commit(t));
@@ -595,7 +595,7 @@ say_record(tly_buf *b, const tly_record *r, const char *who, int they)
 	if (rv == 0 && r->text[0] != '\0') {
 		size_t n = strlen(r->text);
 		rv       = tly_buf_printf(b, ": %s%s", r->text,
-		          strchr(".!?", r->text[n - 1]) != NULL ? "" : ".");
+                    strchr(".!?", r->text[n - 1]) != NULL ? "" : ".");
 	} else if (rv == 0)
 		rv = tly_buf_puts(b, ".");
 	return (rv);
@@ -639,9 +639,9 @@ tally_inbox(tally *t, tally_inbox_fn fn, void *arg)
 		tly_signed       s;
 		tly_buf          words = TLY_BUF_INIT;
 		unsigned char    sender[TLY_PK_BYTES];
-		char             tid[TLY_TALLYID_LEN + 1], fpr[TLY_FPR_LEN + 1];
-		char             who[300], err[256];
-		int              other;
+		char tid[TLY_TALLYID_LEN + 1], fpr[TLY_FPR_LEN + 1];
+		char who[300], err[256];
+		int  other;
 
 		memset(&it, 0, sizeof it);
 		if (sqlite3_column_bytes(st, 1) != TLY_PK_BYTES ||
@@ -679,8 +679,8 @@ tally_inbox(tally *t, tally_inbox_fn fn, void *arg)
 		iw.arg  = arg;
 		iw.rv   = 0;
 		rv      = tally_record_verify(t, sqlite3_column_blob(st, 2),
-		         (size_t) sqlite3_column_bytes(st, 2), inbox_record_cb,
-		         &iw, err, sizeof err);
+		         (size_t) sqlite3_column_bytes(st, 2), inbox_record_cb, &iw,
+		         err, sizeof err);
 		tly_buf_free(&words);
 		if (rv != 0)
 			break;
@@ -704,8 +704,9 @@ take_container(tally *t, tly_signed *s, tly_verify *v, const unsigned char *p,
 	int why = TLY_WHY_NONE, rv;
 
 	if ((rv = tly_signed_decode(s, p, n, &why)) != 0)
-		return (tly_seterr(t, rv, "the %s in it is not a valid record: %s",
-		    what, tly_why_str(why)));
+		return (
+		    tly_seterr(t, rv, "the %s in it is not a valid record: %s",
+		        what, tly_why_str(why)));
 	if (tly_signed_verify(s, v, &why) != 0)
 		return (tly_seterr(t, TALLY_ECRYPTO,
 		    "a signature on the %s in it does not verify: it was "
@@ -721,9 +722,9 @@ two_party(tally *t, const tly_signed *s)
 	if (s->rec.kind == TLY_REC_FAVOR || s->rec.kind == TLY_REC_REFERRAL ||
 	    s->rec.kind == TLY_REC_REFERENCE)
 		return (0);
-	return (tly_seterr(t, TALLY_EUNSUPP,
-	    "%s records do not travel this way",
-	    tly_rec_kind_name(s->rec.kind)));
+	return (
+	    tly_seterr(t, TALLY_EUNSUPP, "%s records do not travel this way",
+	        tly_rec_kind_name(s->rec.kind)));
 }
 
 /* Checks that the letter's sender and I are the two parties of s; sets
@@ -768,7 +769,7 @@ inbox_add(tally *t, const char *idhex, const unsigned char *sender,
     const tly_signed *s, const char *state)
 {
 	sqlite3_stmt *st;
-	tly_buf       b = TLY_BUF_INIT;
+	tly_buf       b   = TLY_BUF_INIT;
 	int64_t       now = tly_now();
 	int           rv;
 
@@ -799,7 +800,7 @@ inbox_state(tally *t, const char *idhex, char *state, size_t n)
 	int           rc;
 
 	state[0] = '\0';
-	st = tly_stmt(t, "SELECT state FROM mail_inbox WHERE id = ?1");
+	st       = tly_stmt(t, "SELECT state FROM mail_inbox WHERE id = ?1");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	tly_bind_text(st, 1, idhex);
@@ -922,15 +923,15 @@ take_close_check(tally *t, const tly_letter *l, const tly_mail_body *b,
     tly_signed *rev, tly_signed *target, int *mine)
 {
 	tly_verify v, tv;
-	int        action = l->type == TLY_L_DECLINE ? TLY_ACTION_DECLINE
-	                                             : TLY_ACTION_REVOKE;
-	int        why = TLY_WHY_NONE, rv;
+	int        action =
+            l->type == TLY_L_DECLINE ? TLY_ACTION_DECLINE : TLY_ACTION_REVOKE;
+	int why = TLY_WHY_NONE, rv;
 
 	if ((rv = take_container(t, rev, &v, b->rec, b->rec_len,
 	         action == TLY_ACTION_DECLINE ? "decline" : "revocation")) !=
 	        0 ||
-	    (rv = take_container(t, target, &tv, b->target, b->target_len,
-	         "record")) != 0 ||
+	    (rv = take_container(
+	         t, target, &tv, b->target, b->target_len, "record")) != 0 ||
 	    (rv = two_party(t, target)) != 0)
 		return (rv);
 	if (rev->rec.kind != TLY_REC_REVOCATION || rev->rec.action != action)
@@ -944,8 +945,8 @@ take_close_check(tally *t, const tly_letter *l, const tly_mail_body *b,
 		    "the %s is not signed by the letter's sender",
 		    tly_letter_type_name(l->type)));
 	if (tly_revocation_check(&rev->rec, target, &why) != 0)
-		return (tly_seterr(t, TALLY_EPERM, "refused: %s",
-		    tly_why_str(why)));
+		return (tly_seterr(
+		    t, TALLY_EPERM, "refused: %s", tly_why_str(why)));
 	/* A decline is of a proposal the sender has not signed; a
 	 * revocation of a record the sender signed. */
 	if (action == TLY_ACTION_DECLINE)
@@ -986,9 +987,8 @@ take_decline(tally *t, mail_run *mr, const tly_letter *l,
 	         t, idhex, &outcome, b->rec, b->rec_len)) != 0)
 		return (rv);
 	*out = MAIL_TAKEN;
-	tly_mail_say(mr, "received", idhex,
-	    "%s declined record %.8s (%s)%s%s", who, idhex, label,
-	    rev.rec.text[0] ? ": " : "", rev.rec.text);
+	tly_mail_say(mr, "received", idhex, "%s declined record %.8s (%s)%s%s",
+	    who, idhex, label, rev.rec.text[0] ? ": " : "", rev.rec.text);
 	return (0);
 }
 
@@ -1034,18 +1034,18 @@ take_revoke(tally *t, mail_run *mr, const tly_letter *l,
 		if (strcmp(state, "waiting") == 0)
 			rv = inbox_set(t, idhex, "withdrawn");
 		else if (state[0] == '\0')
-			rv = inbox_add(t, idhex, l->from, &target, "withdrawn");
+			rv =
+			    inbox_add(t, idhex, l->from, &target, "withdrawn");
 		if (rv == 0 && known)
-			rv = tly_record_store(t, &target, mine, person,
-			    "proposed", 0, NULL);
+			rv = tly_record_store(
+			    t, &target, mine, person, "proposed", 0, NULL);
 		if (rv == 0 && known)
 			rv = tly_record_close(t, idhex, "revoked", &rev, 0);
 		if (rv != 0)
 			return (rv);
 	}
-	tly_mail_say(mr, "received", idhex,
-	    "%s revoked record %.8s (%s)%s%s", who, idhex, label,
-	    rev.rec.text[0] ? ": " : "", rev.rec.text);
+	tly_mail_say(mr, "received", idhex, "%s revoked record %.8s (%s)%s%s",
+	    who, idhex, label, rev.rec.text[0] ? ": " : "", rev.rec.text);
 	return (0);
 }
 
@@ -1147,8 +1147,8 @@ take_envelope(tally *t, mail_run *mr, const unsigned char *e, size_t n)
 		    tly_letter_type_name(l.type), who, lhex);
 		goto out;
 	}
-	if ((rv = tly_mail_body_decode(&b, l.type, l.body, l.body_len,
-	         &why)) != 0) {
+	if ((rv = tly_mail_body_decode(
+	         &b, l.type, l.body, l.body_len, &why)) != 0) {
 		mr->st->rejected++;
 		tly_mail_say(mr, "rejected", NULL,
 		    "dropped a malformed %s letter from %s: %s",
@@ -1249,9 +1249,9 @@ outbox_next(tally *t, queued *q, sqlite3_int64 after, int *found)
 	int           rc, rv = 0;
 
 	*found = 0;
-	st = tly_stmt(t,
-	    "SELECT rid, recipient, envelope, what, ref FROM mail_outbox"
-	    " WHERE rid > ?1 ORDER BY rid LIMIT 1");
+	st     = tly_stmt(t,
+	        "SELECT rid, recipient, envelope, what, ref FROM mail_outbox"
+	            " WHERE rid > ?1 ORDER BY rid LIMIT 1");
 	if (st == NULL)
 		return (TALLY_EINTERNAL);
 	sqlite3_bind_int64(st, 1, after);
@@ -1262,8 +1262,8 @@ outbox_next(tally *t, queued *q, sqlite3_int64 after, int *found)
 		    (q->env = malloc(q->len + 1)) == NULL) {
 			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
 		} else {
-			memcpy(q->to, sqlite3_column_blob(st, 1),
-			    TLY_PK_BYTES);
+			memcpy(
+			    q->to, sqlite3_column_blob(st, 1), TLY_PK_BYTES);
 			memcpy(q->env, sqlite3_column_blob(st, 2), q->len);
 			snprintf(q->what, sizeof q->what, "%s",
 			    tly_col_text(st, 3));
@@ -1304,8 +1304,8 @@ send_queue(tally *t, tly_relay *r, mail_run *mr, const char *url)
 		if (rv == TALLY_ECONNREF || rv == TALLY_ETIMEDOUT ||
 		    rv == TALLY_EAUTH || rv == TALLY_EBUSY ||
 		    rv == TALLY_ERATE || rv == TALLY_EPROTO)
-			return (tly_seterr(t, rv, "%s: %s", url,
-			    tly_relay_errmsg(r)));
+			return (tly_seterr(
+			    t, rv, "%s: %s", url, tly_relay_errmsg(r)));
 		(void) outbox_failed(t, q.rid, tly_relay_errmsg(r));
 		tly_mail_say(mr, "unsent", q.ref[0] ? q.ref : NULL,
 		    "could not send %s: %s%s; it stays queued", q.what,
@@ -1333,7 +1333,8 @@ sync_full(tally *t)
 			level = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
-	(void) sqlite3_exec(t->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	(void) sqlite3_exec(
+	    t->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 	return (level);
 }
 
@@ -1348,20 +1349,20 @@ sync_restore(tally *t, int level)
 
 /* Lists, fetches, takes in and acknowledges what waits in my mailbox. */
 static int
-take_mailbox(tally *t, tly_relay *r, mail_run *mr, const char *url,
-    uint64_t *head)
+take_mailbox(
+    tally *t, tly_relay *r, mail_run *mr, const char *url, uint64_t *head)
 {
 	struct tly_relay_mail *items = NULL;
 	unsigned char         *acks  = NULL;
 	size_t                 n, nack;
 	uint64_t               after = 0;
-	int                    more  = 1, rv = 0;
+	int                    more = 1, rv = 0;
 
 	while (more) {
-		if ((rv = tly_relay_list(r, after, LIST_PAGE, &items, &n,
-		         &more)) != 0)
-			return (tly_seterr(t, rv, "%s: %s", url,
-			    tly_relay_errmsg(r)));
+		if ((rv = tly_relay_list(
+		         r, after, LIST_PAGE, &items, &n, &more)) != 0)
+			return (tly_seterr(
+			    t, rv, "%s: %s", url, tly_relay_errmsg(r)));
 		if (n == 0) {
 			free(items);
 			break;
@@ -1385,8 +1386,8 @@ take_mailbox(tally *t, tly_relay *r, mail_run *mr, const char *url,
 				continue;
 			}
 			if (rv != 0) {
-				rv = tly_seterr(t, rv, "%s: %s", url,
-				    tly_relay_errmsg(r));
+				rv = tly_seterr(
+				    t, rv, "%s: %s", url, tly_relay_errmsg(r));
 				break;
 			}
 			rv = take_envelope(t, mr, env, len);
@@ -1413,8 +1414,7 @@ take_mailbox(tally *t, tly_relay *r, mail_run *mr, const char *url,
 }
 
 static int
-receive(tally *t, tly_relay *r, mail_run *mr, const char *url,
-    uint64_t *head)
+receive(tally *t, tly_relay *r, mail_run *mr, const char *url, uint64_t *head)
 {
 	int level = sync_full(t), rv;
 
@@ -1424,8 +1424,8 @@ receive(tally *t, tly_relay *r, mail_run *mr, const char *url,
 }
 
 int
-tally_mail_sync(tally *t, tally_mail_stats *st, unsigned wait,
-    tally_mail_fn fn, void *arg)
+tally_mail_sync(
+    tally *t, tally_mail_stats *st, unsigned wait, tally_mail_fn fn, void *arg)
 {
 	struct tly_relay_info info;
 	tally_mail_stats      dummy;
@@ -1452,7 +1452,8 @@ tally_mail_sync(tally *t, tally_mail_stats *st, unsigned wait,
 	before = st->received + st->duplicates + st->rejected;
 	if ((rv = receive(t, r, &mr, url, &head)) != 0)
 		goto out;
-	if (wait > 0 && st->received + st->duplicates + st->rejected == before) {
+	if (wait > 0 &&
+	    st->received + st->duplicates + st->rejected == before) {
 		if ((rv = tly_relay_info(r, &info)) != 0) {
 			rv = tly_seterr(
 			    t, rv, "%s: %s", url, tly_relay_errmsg(r));

@@ -31,8 +31,8 @@ void tly_mail_say(mail_run *mr, const char *what, const char *ref,
 /* Writes who pk is here to buf (n bytes): the person's name, or "an
  * unknown key (FINGERPRINT)".  Copies the person id to person (may be
  * NULL; "" if unknown).  Returns 1 if pk is a linked peer, else 0. */
-int tly_mail_who(tally *t, const unsigned char *pk, char *buf, size_t n,
-    char *person);
+int tly_mail_who(
+    tally *t, const unsigned char *pk, char *buf, size_t n, char *person);
 
 /* Seals a letter of type with body b to the Ed25519 key to, signed with
  * my unlocked identity, and queues it in the outbox (inside the caller's

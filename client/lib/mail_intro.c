@@ -143,7 +143,8 @@ irow_set(tally *t, const char *id, const char *state, const tly_signed *s,
 	tly_bind_text(st, 4, reason);
 	tly_bind_text(st, 5, share);
 	if (other != NULL)
-		sqlite3_bind_blob(st, 6, other, TLY_PK_BYTES, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(
+		    st, 6, other, TLY_PK_BYTES, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_int64(st, 7, tly_now());
@@ -273,8 +274,8 @@ queue_to(tally *t, const irow *r, int type, const unsigned char *pk,
 }
 
 int
-tally_intro_propose(tally *t, char *id, const char *a, const char *b,
-    const char *note)
+tally_intro_propose(
+    tally *t, char *id, const char *a, const char *b, const char *note)
 {
 	const tly_ident *me;
 	unsigned char    apk[TLY_PK_BYTES], bpk[TLY_PK_BYTES];
@@ -338,8 +339,8 @@ tally_intro_propose(tally *t, char *id, const char *a, const char *b,
 		goto fail;
 	}
 	tly_bind_text(st, 1, r.id);
-	sqlite3_bind_blob(st, 2, tly_ident_pk(me), TLY_PK_BYTES,
-	    SQLITE_TRANSIENT);
+	sqlite3_bind_blob(
+	    st, 2, tly_ident_pk(me), TLY_PK_BYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(
 	    st, 3, s.rec.parties[1].pk, TLY_PK_BYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(
@@ -439,8 +440,7 @@ send_cancel(tally *t, const irow *r, int skip)
 }
 
 static int
-take_consent(
-    tally *t, mail_run *mr, irow *r, const tly_letter *l, int *out)
+take_consent(tally *t, mail_run *mr, irow *r, const tly_letter *l, int *out)
 {
 	char who[300];
 	int  k = which(r, l->from), rv;
@@ -504,8 +504,8 @@ take_decline(tally *t, mail_run *mr, irow *r, const tly_letter *l,
 		return (0);
 	}
 	if ((rv = set_answer(t, r->id, k, -1)) != 0 ||
-	    (rv = irow_set(t, r->id, "declined", NULL, b->text, NULL,
-	         NULL)) != 0 ||
+	    (rv = irow_set(t, r->id, "declined", NULL, b->text, NULL, NULL)) !=
+	        0 ||
 	    (rv = intro_status(t, r->id, "declined")) != 0 ||
 	    (rv = send_cancel(t, r, k)) != 0)
 		return (rv);
@@ -587,8 +587,8 @@ take_signed(tally *t, mail_run *mr, irow *r, const tly_letter *l,
 	{
 		tly_verify all;
 		if (tly_signed_verify(&r->s, &all, NULL) != 0)
-			return (tly_seterr(t, TALLY_ECRYPTO,
-			    "a signature does not verify"));
+			return (tly_seterr(
+			    t, TALLY_ECRYPTO, "a signature does not verify"));
 		if (all.complete)
 			return (introducer_made(t, mr, r, &r->s));
 	}
@@ -718,8 +718,8 @@ my_card(tally *t, tly_buf *out, const char *share)
 	if (c.name[0] == '\0')
 		snprintf(c.name, sizeof c.name, "%s", "me");
 	if ((rv = tly_card_encode(out, &c, &why)) != 0)
-		return (tly_seterr(t, rv, "cannot write your card: %s",
-		    tly_why_str(why)));
+		return (tly_seterr(
+		    t, rv, "cannot write your card: %s", tly_why_str(why)));
 	return (0);
 }
 
@@ -727,8 +727,8 @@ my_card(tally *t, tly_buf *out, const char *share)
  * the other's HELLO): sign it, send it with my card to the other and my
  * signature to the introducer.  r->s is the signed record after. */
 static int
-sign_and_send(tally *t, mail_run *mr, irow *r, const tly_signed *s,
-    const tly_verify *v)
+sign_and_send(
+    tally *t, mail_run *mr, irow *r, const tly_signed *s, const tly_verify *v)
 {
 	const tly_ident *me;
 	tly_mail_body    body;
@@ -744,11 +744,10 @@ sign_and_send(tally *t, mail_run *mr, irow *r, const tly_signed *s,
 	if (tly_signed_sign(&r->s, me, NULL) != 0)
 		return (tly_seterr(t, TALLY_EINTERNAL, "cannot sign"));
 	r->has_signed = 1;
-	memcpy(r->other, r->s.rec.parties[mine == 1 ? 2 : 1].pk,
-	    TLY_PK_BYTES);
+	memcpy(r->other, r->s.rec.parties[mine == 1 ? 2 : 1].pk, TLY_PK_BYTES);
 	r->has_other = 1;
-	if ((rv = irow_set(t, r->id, "consented", &r->s, NULL, NULL,
-	         r->other)) != 0 ||
+	if ((rv = irow_set(
+	         t, r->id, "consented", &r->s, NULL, NULL, r->other)) != 0 ||
 	    (rv = tly_signed_encode(&c, &r->s)) != 0 ||
 	    (rv = my_card(t, &card, r->share)) != 0)
 		goto out;
@@ -762,13 +761,13 @@ sign_and_send(tally *t, mail_run *mr, irow *r, const tly_signed *s,
 	    "your card and signature, for introduction %.8s, to the other "
 	    "person introduced",
 	    r->id);
-	if ((rv = tly_mail_queue(t, TLY_L_INTRO_HELLO, r->other, &body, r->id,
-	         what)) != 0)
+	if ((rv = tly_mail_queue(
+	         t, TLY_L_INTRO_HELLO, r->other, &body, r->id, what)) != 0)
 		goto out;
 	body.card     = NULL;
 	body.card_len = 0;
-	rv = queue_to(t, r, TLY_L_INTRO_SIGNED, r->by, &body,
-	    "your signature of introduction");
+	rv            = queue_to(t, r, TLY_L_INTRO_SIGNED, r->by, &body,
+	               "your signature of introduction");
 	tly_mail_say(mr, "received", r->id,
 	    "introduction %.8s goes ahead: the other person said yes too; "
 	    "you signed it, and your card goes to them",
@@ -793,8 +792,7 @@ how_met(char *buf, size_t n, const char *by, const irow *r)
  * already), linked to their key, met by this introduction; the
  * introduction and the favor it was are recorded. */
 static int
-introduced_made(
-    tally *t, mail_run *mr, irow *r, const tly_card *card)
+introduced_made(tally *t, mail_run *mr, irow *r, const tly_card *card)
 {
 	tally_person_in in;
 	sqlite3_stmt   *st;
@@ -851,8 +849,8 @@ introduced_made(
 	        0 ||
 	    (rv = intro_favor(t, r->id, byp, t->me, r->note)) != 0)
 		goto out;
-	st = tly_stmt(t,
-	    "UPDATE mail_intro SET person = ?2, intro = ?1 WHERE id = ?1");
+	st = tly_stmt(
+	    t, "UPDATE mail_intro SET person = ?2, intro = ?1 WHERE id = ?1");
 	if (st == NULL) {
 		rv = TALLY_EINTERNAL;
 		goto out;
@@ -876,8 +874,7 @@ out:
 
 static int
 take_hello(tally *t, mail_run *mr, irow *r, const tly_letter *l,
-    const tly_mail_body *b, const tly_signed *s, const tly_verify *v,
-    int *out)
+    const tly_mail_body *b, const tly_signed *s, const tly_verify *v, int *out)
 {
 	tly_card   card;
 	tly_verify all;
@@ -917,8 +914,8 @@ take_hello(tally *t, mail_run *mr, irow *r, const tly_letter *l,
 		    r->id));
 	if (tly_signed_add(&r->s, l->from, s->sig[p], NULL) != 0 ||
 	    tly_signed_verify(&r->s, &all, NULL) != 0)
-		return (tly_seterr(t, TALLY_ECRYPTO,
-		    "a signature does not verify"));
+		return (tly_seterr(
+		    t, TALLY_ECRYPTO, "a signature does not verify"));
 	(void) tly_mail_who(t, l->from, who, sizeof who, NULL);
 	if (!all.complete) {
 		/* Without the introducer's signature: cannot happen after
@@ -1095,8 +1092,8 @@ tly_mail_intro_take(tally *t, mail_run *mr, const tly_letter *l,
 
 /* -- Answering a request ----------------------------------------------- */
 
-static const char *const share_fields[] = { "email", "phone", "org",
-	"title", "url", NULL };
+static const char *const share_fields[] = { "email", "phone", "org", "title",
+	"url", NULL };
 
 /* Checks share ("email,phone"), writes it normalised to out (n). */
 static int
@@ -1108,8 +1105,8 @@ share_parse(tally *t, char *out, size_t n, const char *share)
 	if (share == NULL || *share == '\0')
 		return (0);
 	for (const char *p = share; p != NULL;) {
-		const char *e = strchr(p, ',');
-		size_t      k = e ? (size_t) (e - p) : strlen(p);
+		const char *e  = strchr(p, ',');
+		size_t      k  = e ? (size_t) (e - p) : strlen(p);
 		int         ok = 0;
 
 		for (size_t i = 0; share_fields[i] != NULL; i++)
@@ -1263,9 +1260,9 @@ tly_mail_intro_inbox(tally *t, tally_inbox_fn fn, void *arg)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		tally_inbox_item it;
 		unsigned char    by[TLY_PK_BYTES];
-		char             tid[TLY_TALLYID_LEN + 1], fpr[TLY_FPR_LEN + 1];
-		char             text[1600];
-		const char      *note = tly_col_text(st, 2);
+		char        tid[TLY_TALLYID_LEN + 1], fpr[TLY_FPR_LEN + 1];
+		char        text[1600];
+		const char *note = tly_col_text(st, 2);
 
 		if (!blob32(st, 1, by)) {
 			rv = tly_seterr(t, TALLY_ECORRUPT,

@@ -142,9 +142,9 @@ round_trip(pair *p)
 {
 	tally_record_in  in;
 	tally_mail_stats st;
-	char             id[TALLY_RECORD_ID_LEN + 1], got[TALLY_RECORD_ID_LEN + 1];
-	tally           *t;
-	int              rv;
+	char   id[TALLY_RECORD_ID_LEN + 1], got[TALLY_RECORD_ID_LEN + 1];
+	tally *t;
+	int    rv;
 
 	memset(&in, 0, sizeof in);
 	in.kind       = "favor";
@@ -162,8 +162,9 @@ round_trip(pair *p)
 		return (rv);
 	}
 	if (st.received != 1) {
-		snprintf(p->err, sizeof p->err, "the countersignature did "
-		                                "not arrive");
+		snprintf(p->err, sizeof p->err,
+		    "the countersignature did "
+		    "not arrive");
 		return (TALLY_EPROTO);
 	}
 	return (0);
@@ -206,11 +207,11 @@ pctl(double *v, size_t n, double *p50, double *p99)
 /* -- The bare relay ------------------------------------------------------- */
 
 typedef struct bare {
-	const char  *url;
+	const char   *url;
 	unsigned char pk[32], sk[64], to[32];
-	_Atomic int *stop;
-	size_t       n;
-	int          errors;
+	_Atomic int  *stop;
+	size_t        n;
+	int           errors;
 } bare;
 
 static tly_relay *
@@ -234,10 +235,10 @@ bare_client(const char *url, const unsigned char *pk, const unsigned char *sk)
 static void *
 bare_puts(void *arg)
 {
-	bare          *b = arg;
-	tly_relay     *r = bare_client(b->url, b->pk, b->sk);
-	unsigned char  env[ENV_BYTES];
-	uint64_t       k = 0;
+	bare         *b = arg;
+	tly_relay    *r = bare_client(b->url, b->pk, b->sk);
+	unsigned char env[ENV_BYTES];
+	uint64_t      k = 0;
 
 	randombytes_buf(env, sizeof env);
 	while (!atomic_load(b->stop)) {
@@ -277,7 +278,7 @@ main(int argc, char **argv)
 	static bare   bares[MAX_PAIRS];
 	pthread_t     th[MAX_PAIRS];
 	struct rlimit rl;
-	_Atomic int   stop = 0;
+	_Atomic int   stop  = 0;
 	char          dir[] = "/tmp/tly-bench-mail-XXXXXX", conf[PATH_MAX];
 	char          url[64], tallyd[PATH_MAX], cmd[2 * PATH_MAX];
 	int           nrec   = argc > 1 ? atoi(argv[1]) : 200;
@@ -292,8 +293,9 @@ main(int argc, char **argv)
 	pid_t         pid;
 
 	if (nrec < 1 || npairs < 1 || npairs > MAX_PAIRS || secs <= 0) {
-		fprintf(stderr, "usage: bench_mail [RECORDS] [PAIRS (1-%d)] "
-		                "[SECONDS]\n",
+		fprintf(stderr,
+		    "usage: bench_mail [RECORDS] [PAIRS (1-%d)] "
+		    "[SECONDS]\n",
 		    MAX_PAIRS);
 		return (2);
 	}
@@ -343,7 +345,7 @@ main(int argc, char **argv)
 			return (1);
 		}
 		pairs[0].lat[pairs[0].nlat++] = now_ms() - t0;
-		t0 = now_ms();
+		t0                            = now_ms();
 		if (tally_mail_sync(pairs[0].b.t, &st, 0, NULL, NULL) != 0)
 			die("an empty sync", pairs[0].b.t);
 		elat[i] = now_ms() - t0;
@@ -360,7 +362,7 @@ main(int argc, char **argv)
 	atomic_store(&stop, 1);
 	for (i = 0; i < npairs; i++)
 		pthread_join(th[i], NULL);
-	t1 = now_ms();
+	t1      = now_ms();
 	elapsed = (t1 - t0) / 1e3;
 	for (i = 0; i < npairs; i++) {
 		total += pairs[i].nlat;
@@ -432,12 +434,13 @@ main(int argc, char **argv)
 	       "envelopes\n",
 	    url, ENV_BYTES);
 	printf("%-44s %8s %9s %9s\n", "", "n", "p50 ms", "p99 ms");
-	printf("%-44s %8d %9.2f %9.2f\n",
-	    "propose -> both confirmed, 1 pair", nrec, seq50, seq99);
+	printf("%-44s %8d %9.2f %9.2f\n", "propose -> both confirmed, 1 pair",
+	    nrec, seq50, seq99);
 	printf("%-44s %8d %9.2f %9.2f\n", "  one sync with nothing to do",
 	    nrec, empty50, empty99);
-	printf("%-44s %8zu %9.2f %9.2f\n", "propose -> both confirmed, "
-	                                   "pairs at once",
+	printf("%-44s %8zu %9.2f %9.2f\n",
+	    "propose -> both confirmed, "
+	    "pairs at once",
 	    total, con50, con99);
 	printf("%-44s %8d %9.3f %9.3f\n", "relay put, 1 client (bare)", nrec,
 	    put50, put99);

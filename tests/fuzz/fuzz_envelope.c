@@ -16,9 +16,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const int types[] = { TLY_L_PROPOSE, TLY_L_CONFIRM, TLY_L_DECLINE,
-	TLY_L_REVOKE, TLY_L_INTRO_ASK, TLY_L_INTRO_CONSENT, TLY_L_INTRO_DECLINE,
-	TLY_L_INTRO_CANCEL, TLY_L_INTRO_RECORD, TLY_L_INTRO_HELLO,
-	TLY_L_INTRO_SIGNED, 0, 99 };
+	TLY_L_REVOKE, TLY_L_INTRO_ASK, TLY_L_INTRO_CONSENT,
+	TLY_L_INTRO_DECLINE, TLY_L_INTRO_CANCEL, TLY_L_INTRO_RECORD,
+	TLY_L_INTRO_HELLO, TLY_L_INTRO_SIGNED, 0, 99 };
 
 /* Decodes p[0..n) as a body of type; re-encodes what decodes. */
 static void
@@ -32,10 +32,11 @@ body(int type, const uint8_t *p, size_t n)
 
 	if (tly_mail_body_decode(&b, type, p, n, &why) != 0)
 		return;
-	if (tly_mail_body_encode(&out, type, &b, &why) != 0 ||
-	    out.len != n || memcmp(out.p, p, n) != 0)
+	if (tly_mail_body_encode(&out, type, &b, &why) != 0 || out.len != n ||
+	    memcmp(out.p, p, n) != 0)
 		abort();
-	if (b.rec != NULL && tly_signed_decode(&s, b.rec, b.rec_len, &why) == 0)
+	if (b.rec != NULL &&
+	    tly_signed_decode(&s, b.rec, b.rec_len, &why) == 0)
 		(void) tly_signed_verify(&s, NULL, &why);
 	if (b.target != NULL)
 		(void) tly_signed_decode(&s, b.target, b.target_len, &why);

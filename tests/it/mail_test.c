@@ -41,8 +41,8 @@ static char          said[8192]; /* what the last sync said */
 static void
 mk_user(user *u, const char *dir, const char *name)
 {
-	char          path[600];
-	unsigned char f[TLY_KEYFILE_BYTES];
+	char           path[600];
+	unsigned char  f[TLY_KEYFILE_BYTES];
 	tally_identity id;
 
 	snprintf(path, sizeof path, "%s/%s/tally.db", base, dir);
@@ -116,10 +116,10 @@ snapshot(user *u, unsigned char *h)
 	while (sqlite3_step(tabs) == SQLITE_ROW) {
 		snprintf(q, sizeof q, "SELECT * FROM \"%s\"",
 		    sqlite3_column_text(tabs, 0));
-		TT_INTEQ(sqlite3_prepare_v2(u->t->db, q, -1, &st, NULL),
-		    SQLITE_OK);
-		crypto_generichash_update(&gs, (const unsigned char *) q,
-		    strlen(q));
+		TT_INTEQ(
+		    sqlite3_prepare_v2(u->t->db, q, -1, &st, NULL), SQLITE_OK);
+		crypto_generichash_update(
+		    &gs, (const unsigned char *) q, strlen(q));
 		while (sqlite3_step(st) == SQLITE_ROW)
 			for (int i = 0; i < sqlite3_column_count(st); i++) {
 				const void *b = sqlite3_column_blob(st, i);
@@ -183,8 +183,8 @@ put(const user *to, const tly_buf *env)
 
 /* A favor record from giver to receiver, signed by those in signers. */
 static void
-favor(tly_signed *s, const user *giver, const user *receiver,
-    const char *text, int sign_giver, int sign_receiver)
+favor(tly_signed *s, const user *giver, const user *receiver, const char *text,
+    int sign_giver, int sign_receiver)
 {
 	tly_record r;
 
@@ -466,8 +466,8 @@ test_countersignature(void **state)
 	TT_PASS(tally_record_propose(bob.t, rid, &in));
 	sync_user(&bob, &st);
 	TT_INTEQ(st.sent, 1);
-	snprintf(sql, sizeof sql, "SELECT signed FROM record WHERE id = '%s'",
-	    rid);
+	snprintf(
+	    sql, sizeof sql, "SELECT signed FROM record WHERE id = '%s'", rid);
 	TT_INTEQ(sqlite3_prepare_v2(bob.t->db, sql, -1, &q, NULL), SQLITE_OK);
 	TT_INTEQ(sqlite3_step(q), SQLITE_ROW);
 	TT_PASS(tly_signed_decode(&s, sqlite3_column_blob(q, 0),
@@ -555,7 +555,7 @@ test_intro(void **state)
 	tly_signed       s;
 	tly_buf          env = TLY_BUF_INIT, c = TLY_BUF_INIT;
 	unsigned char    iid[TLY_INTRO_ID_BYTES];
-	char             hex[TALLY_INTRO_ID_LEN + 1], id[TALLY_INTRO_ID_LEN + 1];
+	char hex[TALLY_INTRO_ID_LEN + 1], id[TALLY_INTRO_ID_LEN + 1];
 
 	(void) state;
 	randombytes_buf(iid, sizeof iid);
@@ -574,8 +574,8 @@ test_intro(void **state)
 	memset(&b, 0, sizeof b);
 	b.rec     = c.p;
 	b.rec_len = c.len;
-	craft(&env, cat.id, NULL, bob.pk, bob.pk, TLY_L_INTRO_RECORD, &b,
-	    NULL);
+	craft(
+	    &env, cat.id, NULL, bob.pk, bob.pk, TLY_L_INTRO_RECORD, &b, NULL);
 	put(&bob, &env);
 	refused("before you consented");
 	/* Bob consents; then a record that says something else. */
@@ -588,8 +588,8 @@ test_intro(void **state)
 	TT_PASS(tly_signed_encode(&c, &s));
 	b.rec     = c.p;
 	b.rec_len = c.len;
-	craft(&env, cat.id, NULL, bob.pk, bob.pk, TLY_L_INTRO_RECORD, &b,
-	    NULL);
+	craft(
+	    &env, cat.id, NULL, bob.pk, bob.pk, TLY_L_INTRO_RECORD, &b, NULL);
 	put(&bob, &env);
 	refused("differs from what was asked");
 	/* The right record, from someone who did not ask. */
@@ -598,8 +598,8 @@ test_intro(void **state)
 	TT_PASS(tly_signed_encode(&c, &s));
 	b.rec     = c.p;
 	b.rec_len = c.len;
-	craft(&env, ann.id, NULL, bob.pk, bob.pk, TLY_L_INTRO_RECORD, &b,
-	    NULL);
+	craft(
+	    &env, ann.id, NULL, bob.pk, bob.pk, TLY_L_INTRO_RECORD, &b, NULL);
 	put(&bob, &env);
 	refused("did not ask");
 	tly_buf_free(&c);

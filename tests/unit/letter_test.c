@@ -122,7 +122,7 @@ test_strict(void **state)
 	c.p[7] = 1;
 	TT_FAIL(tly_letter_decode(&l, c.p, c.len, &why), TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_FLAGS);
-	c.p[7] = 0;
+	c.p[7]         = 0;
 	c.p[c.len - 1] = 1;
 	TT_FAIL(tly_letter_decode(&l, c.p, c.len, &why), TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_PADDING);
@@ -138,7 +138,7 @@ test_strict(void **state)
 		TT_PASS(tly_buf_u8(&c, 0));
 	TT_FAIL(tly_letter_decode(&l, c.p, c.len, &why), TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_TRAILING);
-	c.len = b.len;
+	c.len   = b.len;
 	c.p[96] = 0xff;
 	TT_FAIL(tly_letter_decode(&l, c.p, c.len, &why), TALLY_ETOOBIG);
 	c.p[96] = 0;
@@ -200,10 +200,10 @@ test_bodies(void **state)
 		TLY_L_DECLINE, TLY_L_REVOKE, TLY_L_INTRO_ASK,
 		TLY_L_INTRO_CONSENT, TLY_L_INTRO_DECLINE, TLY_L_INTRO_CANCEL,
 		TLY_L_INTRO_RECORD, TLY_L_INTRO_HELLO, TLY_L_INTRO_SIGNED };
-	tly_mail_body in, out;
-	tly_buf       b = TLY_BUF_INIT;
-	unsigned char rec[300], tgt[200], card[50];
-	int           why;
+	tly_mail_body    in, out;
+	tly_buf          b = TLY_BUF_INIT;
+	unsigned char    rec[300], tgt[200], card[50];
+	int              why;
 
 	(void) state;
 	memset(rec, 1, sizeof rec);
@@ -223,10 +223,11 @@ test_bodies(void **state)
 	for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
 		tly_buf_reset(&b);
 		TT_PASS(tly_mail_body_encode(&b, types[k], &in, &why));
-		TT_PASS(tly_mail_body_decode(&out, types[k], b.p, b.len, &why));
+		TT_PASS(
+		    tly_mail_body_decode(&out, types[k], b.p, b.len, &why));
 		for (size_t n = 0; n < b.len; n++)
-			if (tly_mail_body_decode(&out, types[k], b.p, n,
-			        &why) == 0)
+			if (tly_mail_body_decode(
+			        &out, types[k], b.p, n, &why) == 0)
 				fail_msg("type %d: prefix %zu decoded",
 				    types[k], n);
 		TT_PASS(tly_buf_u8(&b, 0));
@@ -254,11 +255,12 @@ test_bodies(void **state)
 	TT_INTEQ(why, TLY_WHY_CONTROL);
 	/* Empty and oversized containers. */
 	in.rec_len = 0;
-	TT_FAIL(tly_mail_body_encode(&b, TLY_L_PROPOSE, &in, &why),
-	    TALLY_EINVAL);
+	TT_FAIL(
+	    tly_mail_body_encode(&b, TLY_L_PROPOSE, &in, &why), TALLY_EINVAL);
 	{
 		unsigned char zero[2] = { 0, 0 };
-		TT_FAIL(tly_mail_body_decode(&out, TLY_L_PROPOSE, zero, 2, &why),
+		TT_FAIL(
+		    tly_mail_body_decode(&out, TLY_L_PROPOSE, zero, 2, &why),
 		    TALLY_EFORMAT);
 		TT_INTEQ(why, TLY_WHY_EMPTY);
 	}
@@ -302,12 +304,12 @@ test_card(void **state)
 	TT_INTEQ(why, TLY_WHY_CARD);
 	b.p[0] = 9;
 	TT_FAIL(tly_card_decode(&d, b.p, b.len, &why), TALLY_EFORMAT);
-	b.p[0] = 1;
+	b.p[0]  = 1;
 	b.p[10] = 1; /* org -> a second name */
 	TT_FAIL(tly_card_decode(&d, b.p, b.len, &why), TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_CARD);
 	b.p[10] = 2;
-	b.p[5] = '\n';
+	b.p[5]  = '\n';
 	TT_FAIL(tly_card_decode(&d, b.p, b.len, &why), TALLY_EFORMAT);
 	TT_INTEQ(why, TLY_WHY_CONTROL);
 	c.name[0] = '\0';

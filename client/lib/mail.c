@@ -1136,17 +1136,6 @@ take_envelope(tally *t, mail_run *mr, const unsigned char *e, size_t n)
 		rv = 0;
 		goto out;
 	}
-	if ((rv = seen(t, l.id, &dup)) != 0)
-		goto out;
-	tly_hex_encode(lhex, l.id, sizeof l.id);
-	if (dup) {
-		mr->st->duplicates++;
-		tly_mail_say(mr, "duplicate", NULL,
-		    "dropped a %s letter from %s taken in before (letter "
-		    "%.8s): a duplicate delivery or a replay, nothing changed",
-		    tly_letter_type_name(l.type), who, lhex);
-		goto out;
-	}
 	if ((rv = tly_mail_body_decode(
 	         &b, l.type, l.body, l.body_len, &why)) != 0) {
 		mr->st->rejected++;
@@ -1156,8 +1145,24 @@ take_envelope(tally *t, mail_run *mr, const unsigned char *e, size_t n)
 		rv = 0;
 		goto out;
 	}
+	/* Checked inside the transaction, so that two syncs of one replica
+	 * at once take a letter in once. */
 	if ((rv = tly_begin(t)) != 0)
 		goto out;
+	if ((rv = seen(t, l.id, &dup)) != 0) {
+		tly_rollback(t);
+		goto out;
+	}
+	if (dup) {
+		tly_rollback(t);
+		tly_hex_encode(lhex, l.id, sizeof l.id);
+		mr->st->duplicates++;
+		tly_mail_say(mr, "duplicate", NULL,
+		    "dropped a %s letter from %s taken in before (letter "
+		    "%.8s): a duplicate delivery or a replay, nothing changed",
+		    tly_letter_type_name(l.type), who, lhex);
+		goto out;
+	}
 	t->err[0] = '\0';
 	switch (l.type) {
 	case TLY_L_PROPOSE:

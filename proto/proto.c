@@ -55,6 +55,14 @@ static const char *const whys[] = {
 	[TLY_WHY_ARMOR_HEADER]   = "a malformed armor header line",
 	[TLY_WHY_ARMOR_BODY]     = "a malformed armor body",
 	[TLY_WHY_EMPTY]          = "the input is empty",
+	[TLY_WHY_MAGIC]          = "not a tally letter",
+	[TLY_WHY_LETTER_TYPE]    = "unknown letter type",
+	[TLY_WHY_FLAGS]          = "reserved flags are set",
+	[TLY_WHY_PADDING]        = "the padding is not zero",
+	[TLY_WHY_CARD]           = "a malformed contact card field",
+	[TLY_WHY_SEALED] =
+	    "the envelope cannot be opened with this key (not sealed to "
+	    "it, or damaged)",
 };
 
 const char *

@@ -45,6 +45,13 @@ enum tly_why {
 	TLY_WHY_ARMOR_HEADER   = 27, /* malformed header line */
 	TLY_WHY_ARMOR_BODY     = 28, /* malformed base64 body */
 	TLY_WHY_EMPTY          = 29, /* nothing to decode */
+	/* 40..49: letters and envelopes (tly_letter.h) */
+	TLY_WHY_MAGIC       = 40, /* not a tally letter */
+	TLY_WHY_LETTER_TYPE = 41, /* unknown letter type */
+	TLY_WHY_FLAGS       = 42, /* reserved flags set */
+	TLY_WHY_PADDING     = 43, /* padding not zero */
+	TLY_WHY_CARD        = 44, /* malformed contact card field */
+	TLY_WHY_SEALED      = 45, /* envelope not sealed to this key */
 };
 
 /* Returns TLY_PROTO_VERSION (the codec this build speaks). */

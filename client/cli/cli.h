@@ -136,6 +136,25 @@ int cmd_relay(cli *c, int argc, char **argv);
 int cmd_record(cli *c, int argc, char **argv);
 int cmd_verify(cli *c, int argc, char **argv);
 
+/* Records and introductions through the relay (cmd_sync.c, cmd_mail.c,
+ * cmd_intro.c). */
+int cmd_sync(cli *c, int argc, char **argv);
+int cmd_inbox(cli *c, int argc, char **argv);
+int cmd_record_confirm(cli *c, int argc, char **argv);
+int intro_propose(cli *c, int argc, char **argv);
+int intro_consent(cli *c, int argc, char **argv);
+int intro_decline(cli *c, int argc, char **argv);
+/* `record decline ID` of a proposal in the inbox, `record revoke ID` of
+ * a record, each answer queued for the other party (printing what was
+ * done).  Return the exit status. */
+int mail_record_decline(
+    cli *c, const char *spec, const char *reason, const char *passfile);
+int mail_record_revoke(
+    cli *c, const char *id, const char *reason, const char *passfile);
+/* The JSON object of a record (client/JSON.md); stored adds the
+ * replica's own fields (cmd_record.c). */
+json_t *record_json(const tally_record *r, int stored);
+
 /* The identity's passphrase (cmd_id.c): from --passphrase-file file (if
  * not NULL), else $TALLY_PASSPHRASE, else asked on the terminal without
  * echo (twice when confirm).  Writes it NUL-terminated to pass (cap

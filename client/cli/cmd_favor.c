@@ -392,6 +392,8 @@ intro_text(void *arg, const tally_intro *i)
 	    fmt_date(i->created, when), i->by_name, i->a_name, i->b_name,
 	    i->note ? ": " : "");
 	put_flat(i->note);
+	if (strcmp(i->status, "made") != 0) /* asked, or did not go ahead */
+		printf("  (%s)", i->status);
 	putchar('\n');
 	return (0);
 }
@@ -421,6 +423,9 @@ cmd_intro(cli *c, int argc, char **argv)
 {
 	static const cli_cmd sub[] = {
 		{ "add", intro_add, NULL, NULL },
+		{ "propose", intro_propose, NULL, NULL },
+		{ "consent", intro_consent, NULL, NULL },
+		{ "decline", intro_decline, NULL, NULL },
 		{ "list", intro_list, NULL, NULL },
 		{ "ls", intro_list, NULL, NULL },
 		{ NULL, NULL, NULL, NULL },

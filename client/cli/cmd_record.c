@@ -146,9 +146,7 @@ party_json(const tally_record_party *p)
 	return (o);
 }
 
-/* The object of a record (client/JSON.md); stored adds the replica's
- * own fields. */
-static json_t *
+json_t *
 record_json(const tally_record *r, int stored)
 {
 	json_t *o = json_object(), *parties = json_array();
@@ -300,7 +298,7 @@ record_new(cli *c, int argc, char **argv)
 	char            id[TALLY_RECORD_ID_LEN + 1], day[24];
 	tally_record_in in;
 	int64_t         when;
-	int             ch, rv;
+	int             ch, rv, propose;
 
 	memset(&in, 0, sizeof in);
 	in.by_me = TALLY_UNSET;
@@ -348,8 +346,8 @@ record_new(cli *c, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return (cli_usage(self,
-		    "record new takes one KIND (favor, "
-		    "referral, reference)"));
+		    "record %s takes one KIND (favor, referral, reference)",
+		    argv[0]));
 	in.kind = argv[optind];
 	if (strcmp(in.kind, "favor") != 0 &&
 	    strcmp(in.kind, "referral") != 0 &&
@@ -409,11 +407,14 @@ record_new(cli *c, int argc, char **argv)
 	}
 	in.with = wid;
 	/* Bad input is refused before the passphrase costs anything. */
-	rv = tally_record_new(c->t, id, &in);
+	propose = strcmp(argv[0], "propose") == 0;
+	rv      = propose ? tally_record_propose(c->t, id, &in)
+	                  : tally_record_new(c->t, id, &in);
 	if (rv == TALLY_ENOTINIT && tally_id_locked(c->t)) {
 		if (cli_unlock(c, passfile) != 0)
 			return (1);
-		rv = tally_record_new(c->t, id, &in);
+		rv = propose ? tally_record_propose(c->t, id, &in)
+		             : tally_record_new(c->t, id, &in);
 	}
 	if (rv != 0)
 		return (cli_fail(c, rv));
@@ -723,7 +724,7 @@ record_import(cli *c, int argc, char **argv)
 	return (0);
 }
 
-/* decline FILE, revoke ID */
+/* decline FILE | ID, revoke ID */
 static int
 record_close(cli *c, int argc, char **argv)
 {
@@ -735,13 +736,41 @@ record_close(cli *c, int argc, char **argv)
 
 	if ((rv = rec_args(c, &o, argc, argv, 1)) >= 0)
 		return (rv);
+	/* Through the relay: decline ID of a proposal in the inbox (a file
+	 * of that name wins), revoke ID when a relay is set. */
+	if (decline && strcmp(argv[optind], "-") != 0 &&
+	    access(argv[optind], F_OK) != 0) {
+		if (cli_open(c, 0) != 0)
+			return (1);
+		if (o.out != NULL)
+			return (cli_usage(cli_find("record"),
+			    "-o is for declining a FILE; a proposal in your "
+			    "inbox is answered through the relay"));
+		return (mail_record_decline(
+		    c, argv[optind], o.reason, o.passfile));
+	}
+	if (!decline) {
+		if (open_record(c, id, argv[optind]) != 0)
+			return (1);
+		if (tally_mail_ready(c->t)) {
+			if ((rv = mail_record_revoke(
+			         c, id, o.reason, o.passfile)) != 0 ||
+			    o.out == NULL)
+				return (rv);
+			if ((rv = tally_record_export(c->t, &text, id, 1)) !=
+			    0)
+				return (cli_fail(c, rv));
+			rv = write_output(o.out, text);
+			free(text);
+			return (rv);
+		}
+	}
 	if (decline) {
 		if (read_input(argv[optind], &in, &n) != 0)
 			return (1);
 		if (cli_open(c, 0) != 0)
 			goto fail;
-	} else if (open_record(c, id, argv[optind]) != 0)
-		return (1);
+	}
 	/* Bad input is refused before the passphrase costs anything. */
 	for (int tries = 0; tries < 2; tries++) {
 		rv = decline
@@ -781,6 +810,8 @@ cmd_record(cli *c, int argc, char **argv)
 {
 	static const cli_cmd sub[] = {
 		{ "new", record_new, NULL, NULL },
+		{ "propose", record_new, NULL, NULL },
+		{ "confirm", cmd_record_confirm, NULL, NULL },
 		{ "export", record_export, NULL, NULL },
 		{ "sign", record_sign, NULL, NULL },
 		{ "import", record_import, NULL, NULL },

@@ -48,7 +48,14 @@ const cli_cmd cli_commands[] = {
 	    "who owes whom: favors given and received, weighted" },
 	{ "intro", cmd_intro,
 	    "intro add --by PERSON|me --between PERSON PERSON [--note TEXT]\n"
-	    "       tally intro list [--json]",
+	    "       tally intro propose --between PERSON PERSON --note TEXT "
+	    "[--json]\n"
+	    "       tally intro consent ID [--share email,phone,org,title,url]"
+	    "\n"
+	    "       tally intro decline ID [--reason TEXT]\n"
+	    "       tally intro list [--json]\n"
+	    "  'intro add' records one that happened; 'intro propose' asks\n"
+	    "  both peers through the relay first (double opt-in).",
 	    "introductions" },
 	{ "reference", cmd_reference,
 	    "reference add PERSON [--for TEXT]\n"
@@ -96,10 +103,16 @@ const cli_cmd cli_commands[] = {
 	    "[--passphrase-file F]\n"
 	    "       tally record revoke ID [--reason TEXT] [-o FILE] "
 	    "[--passphrase-file F]\n"
+	    "       tally record propose favor|referral|reference --with "
+	    "PERSON ... (as new)\n"
+	    "       tally record confirm ID [--passphrase-file F]\n"
+	    "       tally record decline ID [--reason TEXT]\n"
 	    "       tally record list [--state proposed|confirmed|declined|"
 	    "revoked] [--json]\n"
 	    "       tally record show ID [--json]\n"
-	    "  Without --from/--to the other person did it for you.",
+	    "  Without --from/--to the other person did it for you.\n"
+	    "  propose, confirm, decline ID go through the relay (tally sync);"
+	    "\n  with a relay set, revoke sends the revocation too.",
 	    "records both sides sign, exchanged as files" },
 	{ "verify", cmd_verify, "verify FILE [--json]",
 	    "check a record file offline: exit 0 if complete and valid" },
@@ -109,6 +122,13 @@ const cli_cmd cli_commands[] = {
 	    "[--passphrase-file FILE] [--json]\n"
 	    "       tally relay status [--passphrase-file FILE] [--json]",
 	    "the relay that syncs your devices: set, register, status" },
+	{ "sync", cmd_sync,
+	    "sync [--wait N] [--passphrase-file FILE] [--json]\n"
+	    "  Sends what is queued and takes in what arrived at the relay;\n"
+	    "  --wait N waits up to N seconds for mail when nothing came.",
+	    "send and receive through the relay" },
+	{ "inbox", cmd_inbox, "inbox [--json]",
+	    "proposals and introduction requests waiting for your answer" },
 	{ NULL, NULL, NULL, NULL },
 };
 

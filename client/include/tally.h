@@ -622,6 +622,120 @@ TALLY_API int tally_relay_register(tally *t, const char *invite);
  * tally_relay_register(). */
 TALLY_API int tally_relay_status(tally *t, tally_relay_state *st);
 
+/* -- Records and introductions through the relay (mail.c, mail_intro.c) --
+ *
+ * Letters between two tally users travel sealed to the recipient's key
+ * through the relay's mailboxes (PROTOCOL.md, part 9).  What a command
+ * sends is queued in the replica, in the same transaction as the change
+ * it announces, and leaves at the next tally_mail_sync(); what arrives is
+ * taken in one transaction per letter, and only then acknowledged at the
+ * relay.  Every call that signs or seals needs the identity unlocked. */
+
+#define TALLY_INTRO_ID_LEN 32 /* hex characters in an introduction id */
+
+/* One thing tally_mail_sync() did, for the user. */
+typedef struct tally_mail_event {
+	const char *what; /* "sent", "received", "duplicate", "rejected",
+	                     "unsent" (kept in the queue) */
+	const char *text; /* in words, one line */
+	const char *ref;  /* the record or introduction id, or NULL */
+} tally_mail_event;
+
+typedef void (*tally_mail_fn)(void *arg, const tally_mail_event *e);
+
+typedef struct tally_mail_stats {
+	unsigned sent;       /* envelopes the relay acknowledged */
+	unsigned received;   /* letters taken in */
+	unsigned duplicates; /* replays and duplicate deliveries dropped */
+	unsigned rejected;   /* envelopes refused and dropped */
+	unsigned queued;     /* envelopes still waiting to be sent */
+} tally_mail_stats;
+
+/* Sends what is queued to the relay, then fetches, checks and takes in
+ * what arrived, acknowledging each envelope only after its letter was
+ * stored (or refused); answers made while taking in (an introduction's
+ * next step) are sent in the same run.  With wait > 0 and nothing new,
+ * waits up to wait seconds for mail first.  fn (may be NULL) hears of each
+ * step.  TALLY_ENOTINIT (no relay, no identity or locked),
+ * TALLY_ECONNREF / TALLY_ETIMEDOUT (the relay did not answer: the queue
+ * stays), TALLY_EAUTH (not registered). */
+TALLY_API int tally_mail_sync(tally *t, tally_mail_stats *st, unsigned wait,
+    tally_mail_fn fn, void *arg);
+/* The number of envelopes waiting to be sent. */
+TALLY_API int tally_mail_queued(tally *t, unsigned *n);
+/* Returns 1 when the replica has a relay set (letters can travel), else
+ * 0. */
+TALLY_API int tally_mail_ready(tally *t);
+
+/* tally_record_new(), and the proposal queued for the peer, in one
+ * transaction.  Errors as tally_record_new(). */
+TALLY_API int tally_record_propose(
+    tally *t, char *id, const tally_record_in *in);
+/* Signs the proposal waiting in my inbox whose id starts with spec,
+ * stores it confirmed (its favor confirmed in the ledger) and queues the
+ * countersignature for the proposer.  The record id goes to id.
+ * TALLY_ENOENT (no such proposal waiting; or the proposer is not linked
+ * as a peer: the message says how), TALLY_EAMBIG, TALLY_ENOTINIT. */
+TALLY_API int tally_record_confirm(tally *t, char *id, const char *spec);
+/* Declines the proposal waiting in my inbox (spec as above; reason may
+ * be NULL) and queues the signed decline for the proposer. */
+TALLY_API int tally_record_decline_mail(
+    tally *t, char *id, const char *spec, const char *reason);
+/* tally_record_revoke() of the stored record id, and the revocation
+ * queued for the other party, in one transaction. */
+TALLY_API int tally_record_revoke_mail(
+    tally *t, const char *id, const char *reason);
+/* Resolves spec (4+ hex characters) to a proposal or an introduction
+ * request waiting in my inbox; the full id goes to id (65 bytes).
+ * TALLY_ENOENT, TALLY_EAMBIG. */
+TALLY_API int tally_inbox_resolve(tally *t, char *id, const char *spec);
+
+/* What waits for my decision. */
+typedef struct tally_inbox_item {
+	const char *kind;       /* "record" (a proposal) or "intro" (a request
+	                           to consent to an introduction) */
+	const char         *id; /* record id, or introduction id */
+	const char         *from_tally_id;
+	const char         *from_fingerprint;
+	const char         *person; /* the sender here, or NULL: unknown key */
+	const char         *name;   /* their name, or NULL */
+	const char         *text;   /* what it asks, in words */
+	const tally_record *record; /* "record": the proposal, else NULL */
+	const char *note; /* "intro": the introducer's note, else NULL */
+	const char *date; /* the day it happened (record) or was asked */
+	int64_t     received;
+} tally_inbox_item;
+
+typedef int (*tally_inbox_fn)(void *arg, const tally_inbox_item *i);
+
+/* Calls fn for each proposal waiting for my answer, then each
+ * introduction request, each oldest first. */
+TALLY_API int tally_inbox(tally *t, tally_inbox_fn fn, void *arg);
+
+/* Proposes to introduce the peers a and b (person ids) to each other,
+ * with note (the reason, which each of them reads; nothing else about
+ * the other reaches either before both consented).  Records the
+ * introduction as proposed, signs its record, and queues a consent
+ * request for each.  The introduction id goes to id (TALLY_INTRO_ID_LEN
+ * + 1).  TALLY_EINVAL, TALLY_ENOENT (not a peer), TALLY_ENOTINIT. */
+TALLY_API int tally_intro_propose(
+    tally *t, char *id, const char *a, const char *b, const char *note);
+/* Consents to the introduction request spec, sharing with the other
+ * person, once both consented, my name and the fields of my own person
+ * named in share ("email,phone,org,title,url", any of them; NULL: the
+ * name alone).  The full id goes to id.  TALLY_EINVAL (an unknown field),
+ * TALLY_ENOENT (the introducer is not linked as a peer), TALLY_ESTATE. */
+TALLY_API int tally_intro_consent(
+    tally *t, char *id, const char *spec, const char *share);
+/* Declines the introduction spec (reason may be NULL; only the
+ * introducer reads it).  By the introducer: withdraws it.  The other
+ * side learns only that it did not go ahead.  TALLY_ESTATE once made. */
+TALLY_API int tally_intro_decline(
+    tally *t, char *id, const char *spec, const char *reason);
+/* Resolves spec (4+ hex characters) to one of my introductions through
+ * the relay (TALLY_INTRO_ID_LEN + 1).  TALLY_ENOENT, TALLY_EAMBIG. */
+TALLY_API int tally_intro_resolve(tally *t, char *id, const char *spec);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,6 +30,7 @@
 #include <sodium.h>
 
 #include "ident_int.h"
+#include "records_int.h"
 #include "tly_armor.h"
 #include "tly_buf.h"
 #include "tly_enc.h"
@@ -1449,4 +1450,20 @@ tally_record_verify(tally *t, const void *p, size_t n, tally_record_fn fn,
 	rv      = fn(arg, &r);
 	rec_text_free(&rt);
 	return (rv);
+}
+
+/* -- For the relay's letters (records_int.h) --------------------------- */
+
+int
+tly_record_store(tally *t, const tly_signed *s, int mine, const char *person,
+    const char *state, int proposed_by_me, const char *favor)
+{
+	return (row_insert(t, s, mine, person, state, proposed_by_me, favor));
+}
+
+int
+tly_record_close(tally *t, const char *idhex, const char *state,
+    const tly_signed *rev, int by_me)
+{
+	return (row_close(t, idhex, state, rev, by_me));
 }

@@ -393,7 +393,72 @@ static const char step8[] =
     "INSERT INTO interaction_fts(interaction_fts) VALUES ('rebuild');"
     "INSERT INTO favor_fts(favor_fts) VALUES ('rebuild');";
 
+/* Step 9: records and introductions through the relay (mail.c,
+ * mail_intro.c).  mail_outbox holds sealed envelopes until the relay
+ * acknowledged them; mail_seen the letter ids already taken in (replays
+ * and duplicate deliveries are recognised by them); mail_inbox the
+ * proposals waiting for my answer, their sender's key (a person only once
+ * linked as a peer); mail_intro each introduction I make or am asked to
+ * consent to, with the record as its signatures come in. */
+static const char step9[] =
+    "CREATE TABLE mail_outbox("
+    "  rid INTEGER PRIMARY KEY,"
+    "  env_id BLOB NOT NULL UNIQUE CHECK (length(env_id) = 32),"
+    "  recipient BLOB NOT NULL CHECK (length(recipient) = 32),"
+    "  envelope BLOB NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  ref TEXT,"
+    "  what TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  tries INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT"
+    ");"
+    "CREATE TABLE mail_seen("
+    "  letter BLOB PRIMARY KEY CHECK (length(letter) = 16),"
+    "  sender BLOB NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE mail_inbox("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE CHECK (length(id) = 64),"
+    "  sender BLOB NOT NULL CHECK (length(sender) = 32),"
+    "  signed BLOB NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('waiting','answered',"
+    "    'withdrawn')),"
+    "  received INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX mail_inbox_waiting ON mail_inbox(received)"
+    "  WHERE state = 'waiting';"
+    "CREATE TABLE mail_intro("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE CHECK (length(id) = 32),"
+    "  role TEXT NOT NULL CHECK (role IN ('introducer','introduced')),"
+    "  introducer BLOB NOT NULL CHECK (length(introducer) = 32),"
+    "  a BLOB CHECK (length(a) = 32),"
+    "  b BLOB CHECK (length(b) = 32),"
+    "  ans_a INTEGER NOT NULL DEFAULT 0,"
+    "  ans_b INTEGER NOT NULL DEFAULT 0,"
+    "  other BLOB CHECK (length(other) = 32),"
+    "  state TEXT NOT NULL CHECK (state IN ('asked','consented',"
+    "    'declined','cancelled','made')),"
+    "  created INTEGER NOT NULL,"
+    "  happened TEXT NOT NULL,"
+    "  note TEXT NOT NULL,"
+    "  share TEXT,"
+    "  reason TEXT,"
+    "  signed BLOB,"
+    "  card BLOB,"
+    "  intro TEXT REFERENCES introduction(id) ON DELETE SET NULL,"
+    "  person TEXT REFERENCES person(id) ON DELETE SET NULL,"
+    "  received INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX mail_intro_asked ON mail_intro(received)"
+    "  WHERE state = 'asked';";
+
 const char *const tly_schema_steps[] = { step1, step2, step3, step4,
-	step5, step6, step7, step8 };
+	step5, step6, step7, step8, step9 };
 const int         tly_schema_nsteps =
     (int) (sizeof tly_schema_steps / sizeof tly_schema_steps[0]);

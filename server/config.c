@@ -260,6 +260,10 @@ handler(void *user, const char *sec, const char *key, const char *v)
 	} else if (strcmp(sec, "testing") == 0) {
 		if (strcmp(key, "commit_delay") == 0)
 			ok = set_int_ms(&c->commit_delay_ms, v);
+		else if (strcmp(key, "discard_writes") == 0) {
+			ok = strcmp(v, "yes") == 0 || strcmp(v, "no") == 0;
+			c->discard_writes = strcmp(v, "yes") == 0;
+		}
 	}
 	if (!ok && l->err[0] == '\0')
 		snprintf(l->err, l->errsz, "[%s] %s = %s: not understood", sec,

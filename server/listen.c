@@ -970,8 +970,12 @@ probe_one(struct tallyd *d, const char *url)
 		goto out;
 	if (tly_rep_decode(
 	        &r, TLY_T_PING, nng_msg_body(msg), nng_msg_len(msg)) != 0 ||
-	    r.type != TLY_T_PING)
+	    r.type != TLY_T_PING) {
+		if (r.type == TLY_T_ERROR)
+			tly_log(TLY_LOG_WARN, "self-probe of %s: %.*s", url,
+			    (int) r.msglen, r.msg);
 		rv = NNG_EPROTO;
+	}
 	nng_msg_free(msg);
 out:
 	nng_close(s);

@@ -136,6 +136,7 @@ store_opts(const struct tallyd_conf *c, struct tly_store_opts *o)
 	o->readers         = c->readers;
 	o->quota           = c->quota;
 	o->commit_delay_ms = c->commit_delay_ms;
+	o->discard_writes  = c->discard_writes;
 }
 
 /* A connection is a descriptor: allow as many as the hard limit. */

@@ -29,6 +29,8 @@ struct tly_store_opts {
 	int      readers;         /* read connections (default 4) */
 	uint64_t quota;           /* bytes per account (0: unlimited) */
 	int      commit_delay_ms; /* testing: sleep before each commit */
+	int      discard_writes;  /* benchmarks only: puts and appends are
+	                             answered without being stored */
 	int      max_batch;       /* most operations per transaction */
 };
 

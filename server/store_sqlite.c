@@ -167,6 +167,12 @@ struct tly_store {
 	sqlite3_stmt         *wst[W_NSTMT]; /* writer thread only */
 	pthread_t             writer;
 	int                   writer_started;
+	pthread_t             finisher;
+	int                   finisher_started;
+	pthread_mutex_t       dlock;
+	pthread_cond_t        dcond;
+	struct tly_store_op  *dhead, *dtail; /* committed, guarded by dlock */
+	int                   dstop;         /* guarded by dlock */
 	pthread_mutex_t       qlock;
 	pthread_cond_t        qcond;
 	struct tly_store_op  *qhead, *qtail; /* guarded by qlock */
@@ -180,6 +186,7 @@ struct tly_store {
 	tly_store_notify      notify;
 	void                 *notify_arg;
 	_Atomic uint64_t      commits, ops, queued;
+	uint64_t              discarded; /* writer thread only */
 };
 
 static int
@@ -443,9 +450,21 @@ op_disable(tly_store *s, struct tly_store_op *op)
 	return (0);
 }
 
+/* Whether op is a write the store only pretends to make (benchmarks). */
+static int
+discarded(tly_store *s, struct tly_store_op *op)
+{
+	return (s->o.discard_writes &&
+	    (op->type == TLY_OP_PUT || op->type == TLY_OP_APPEND));
+}
+
 static int
 op_apply(tly_store *s, struct tly_store_op *op)
 {
+	if (discarded(s, op)) {
+		op->seq = ++s->discarded;
+		return (0);
+	}
 	switch (op->type) {
 	case TLY_OP_REGISTER:
 		return (op_register(s, op));
@@ -471,13 +490,20 @@ op_apply(tly_store *s, struct tly_store_op *op)
 static void
 run_batch(tly_store *s, struct tly_store_op *batch)
 {
-	struct tly_store_op *op, *next;
+	struct tly_store_op *op;
 	int                  rv, n = 0;
 
 	if (s->o.commit_delay_ms > 0) {
 		struct timespec ts = { s->o.commit_delay_ms / 1000,
 			(long) (s->o.commit_delay_ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
+	}
+	if (s->o.discard_writes) {
+		/* Benchmarks: the cost of everything around the database. */
+		for (op = batch; op != NULL && discarded(s, op); op = op->next)
+			op->seq = ++s->discarded;
+		if (op == NULL)
+			goto finish;
 	}
 	/* An operation checks everything that can refuse it before it
 	 * writes, so a refusal leaves nothing behind; any other failure
@@ -515,15 +541,50 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 		atomic_fetch_add(&s->commits, 1);
 		atomic_fetch_add(&s->ops, (uint64_t) n);
 	}
-	for (op = batch; op != NULL; op = next) {
-		next = op->next;
-		if (op->rv == 0 && !op->dup && s->notify != NULL &&
-		    (op->type == TLY_OP_PUT || op->type == TLY_OP_APPEND))
-			s->notify(s->notify_arg,
-			    op->type == TLY_OP_PUT ? op->id : op->acct,
-			    op->type == TLY_OP_PUT ? 'm' : 'l');
-		op->done(op);
+finish:
+	/* The replies go out on the finisher thread while this one
+	 * commits the next batch. */
+	for (op = batch; op->next != NULL; op = op->next)
+		;
+	pthread_mutex_lock(&s->dlock);
+	if (s->dtail != NULL)
+		s->dtail->next = batch;
+	else
+		s->dhead = batch;
+	s->dtail = op;
+	pthread_cond_signal(&s->dcond);
+	pthread_mutex_unlock(&s->dlock);
+}
+
+/* Runs the done callbacks of committed (or failed) operations, in commit
+ * order, so that sending replies does not hold up the next commit. */
+static void *
+finisher_main(void *arg)
+{
+	tly_store           *s = arg;
+	struct tly_store_op *op, *next;
+
+	for (;;) {
+		pthread_mutex_lock(&s->dlock);
+		while (s->dhead == NULL && !s->dstop)
+			pthread_cond_wait(&s->dcond, &s->dlock);
+		op       = s->dhead;
+		s->dhead = s->dtail = NULL;
+		pthread_mutex_unlock(&s->dlock);
+		if (op == NULL)
+			break;
+		for (; op != NULL; op = next) {
+			next = op->next;
+			if (op->rv == 0 && !op->dup && s->notify != NULL &&
+			    (op->type == TLY_OP_PUT ||
+			        op->type == TLY_OP_APPEND))
+				s->notify(s->notify_arg,
+				    op->type == TLY_OP_PUT ? op->id : op->acct,
+				    op->type == TLY_OP_PUT ? 'm' : 'l');
+			op->done(op);
+		}
 	}
+	return (NULL);
 }
 
 static void *
@@ -678,6 +739,8 @@ tly_store_open(tly_store **sp, const char *dir, const struct tly_store_opts *o,
 		return (TALLY_ENOMEM);
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);
+	pthread_mutex_init(&s->dlock, NULL);
+	pthread_cond_init(&s->dcond, NULL);
 	pthread_mutex_init(&s->rlock, NULL);
 	pthread_cond_init(&s->rcond, NULL);
 	s->o = *o;
@@ -732,6 +795,12 @@ tly_store_open(tly_store **sp, const char *dir, const struct tly_store_opts *o,
 			}
 		}
 	}
+	if (pthread_create(&s->finisher, NULL, finisher_main, s) != 0) {
+		snprintf(err, errsz, "cannot start the finisher thread");
+		tly_store_close(s);
+		return (TALLY_ENOMEM);
+	}
+	s->finisher_started = 1;
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		snprintf(err, errsz, "cannot start the writer thread");
 		tly_store_close(s);
@@ -753,6 +822,12 @@ tly_store_close(tly_store *s)
 	pthread_mutex_unlock(&s->qlock);
 	if (s->writer_started)
 		pthread_join(s->writer, NULL);
+	pthread_mutex_lock(&s->dlock);
+	s->dstop = 1;
+	pthread_cond_broadcast(&s->dcond);
+	pthread_mutex_unlock(&s->dlock);
+	if (s->finisher_started)
+		pthread_join(s->finisher, NULL);
 	for (int i = 0; i < s->nreaders; i++) {
 		for (int j = 0; j < R_NSTMT; j++)
 			sqlite3_finalize(s->readers[i].st[j]);
@@ -765,6 +840,8 @@ tly_store_close(tly_store *s)
 	sodium_memzero(s->secret, sizeof s->secret);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_cond_destroy(&s->qcond);
+	pthread_mutex_destroy(&s->dlock);
+	pthread_cond_destroy(&s->dcond);
 	pthread_mutex_destroy(&s->rlock);
 	pthread_cond_destroy(&s->rcond);
 	free(s->path);

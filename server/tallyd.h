@@ -40,6 +40,7 @@ struct tallyd_conf {
 	int      probe_ms;        /* listener self-probe interval */
 	int      housekeep_ms;    /* expiry and table cleanup interval */
 	int      commit_delay_ms; /* testing only */
+	int      discard_writes;  /* benchmarks only: store no put/append */
 	int      log_level;
 };
 

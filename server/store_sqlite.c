@@ -31,6 +31,11 @@
 #include "tly_time.h"
 
 #define STORE_READERS_MAX 16
+/* The writer checks every account it writes for (a put's recipient is
+ * looked up, other writes come from a session of a live account, and
+ * accounts are never deleted), so SQLite need not check the foreign keys
+ * again on each insert. */
+#define WRITER_PRAGMAS "PRAGMA foreign_keys=OFF"
 #define STORE_DB_NAME "tallyd.db"
 
 static const char *const migrations[] = {
@@ -92,6 +97,9 @@ enum {
 	W_EXPIRE_USED,
 	W_EXPIRE_DELETE,
 	W_DISABLE,
+	W_BEGIN,
+	W_COMMIT,
+	W_ROLLBACK,
 	W_NSTMT
 };
 
@@ -106,8 +114,11 @@ static const char *const wsql[W_NSTMT] = {
 	[W_INVITE_INSERT] = "INSERT INTO invite(code, uses, expires, created) "
 	                    "VALUES(?1, ?2, ?3, ?4)",
 	[W_MAIL_DUP]      = "SELECT seq FROM mail WHERE acct=?1 AND hash=?2",
+	/* A duplicate (same recipient and hash) inserts nothing: changes()
+	 * tells, and the dup path looks its seq up. */
 	[W_MAIL_INSERT] = "INSERT INTO mail(acct, hash, received, size, body)"
-	                  " VALUES(?1, ?2, ?3, ?4, ?5)",
+	                  " VALUES(?1, ?2, ?3, ?4, ?5) "
+	                  "ON CONFLICT(acct, hash) DO NOTHING",
 	[W_MAIL_DELETE] = "DELETE FROM mail WHERE acct=?1 AND hash=?2 "
 	                  "RETURNING size",
 	[W_ACCT_ADD_MAIL] = "UPDATE account SET used=used+?2, mail_head=?3 "
@@ -115,7 +126,8 @@ static const char *const wsql[W_NSTMT] = {
 	[W_ACCT_SUB]      = "UPDATE account SET used=used-?2 WHERE id=?1",
 	[W_LOG_DUP]       = "SELECT seq FROM log WHERE acct=?1 AND hash=?2",
 	[W_LOG_INSERT]   = "INSERT INTO log(acct, seq, hash, time, size, body)"
-	                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+	                   "ON CONFLICT(acct, hash) DO NOTHING",
 	[W_ACCT_ADD_LOG] = "UPDATE account SET used=used+?2, log_head=?3 "
 	                   "WHERE id=?1",
 	[W_EXPIRE_USED]  = "UPDATE account SET used=used-(SELECT total(size) "
@@ -125,6 +137,9 @@ static const char *const wsql[W_NSTMT] = {
 	[W_EXPIRE_DELETE] = "DELETE FROM mail WHERE received<?1",
 	[W_DISABLE]       = "UPDATE account SET disabled=1 WHERE pk=?1 "
 	                    "RETURNING id",
+	[W_BEGIN]         = "BEGIN IMMEDIATE",
+	[W_COMMIT]        = "COMMIT",
+	[W_ROLLBACK]      = "ROLLBACK",
 };
 
 /* Reader statements. */
@@ -276,6 +291,45 @@ quota_ok(tly_store *s, uint64_t used, size_t n)
 	    (used <= s->o.quota && (uint64_t) n <= s->o.quota - used));
 }
 
+/* Looks up the seq of the entry with op->hash in acct's mailbox or log
+ * (st: W_MAIL_DUP or W_LOG_DUP): 1 and op->seq, op->dup set if there is
+ * one, 0 if not, or a negative TALLY_E*. */
+static int
+find_dup(sqlite3_stmt *st, int64_t acct, struct tly_store_op *op)
+{
+	int r;
+
+	sqlite3_bind_int64(st, 1, acct);
+	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
+	if ((r = wstep_row(st)) != 1)
+		return (r);
+	op->seq = (uint64_t) sqlite3_column_int64(st, 0);
+	op->dup = 1;
+	sqlite3_reset(st);
+	return (1);
+}
+
+/* An insert that inserted nothing met a duplicate: its seq. */
+static int
+ignored_insert(sqlite3_stmt *dup, int64_t acct, struct tly_store_op *op)
+{
+	int r = find_dup(dup, acct, op);
+
+	return (r < 0 ? -r : r == 1 ? 0 : TALLY_EINTERNAL);
+}
+
+/* A put or append over quota: still answered if it is a resend of one
+ * already stored (the one that filled the quota). */
+static int
+over_quota(sqlite3_stmt *dup, int64_t acct, struct tly_store_op *op)
+{
+	int r = find_dup(dup, acct, op);
+
+	return (r < 0 ? -r : r == 1 ? 0 : TALLY_EQUOTA);
+}
+
+/* Three statements in the common case: the recipient, the insert (which
+ * finds a duplicate by the UNIQUE(acct, hash) index), the usage. */
 static int
 op_put(tly_store *s, struct tly_store_op *op)
 {
@@ -296,19 +350,8 @@ op_put(tly_store *s, struct tly_store_op *op)
 	if (r)
 		return (TALLY_ENOENT);
 	op->id = acct;
-	st     = s->wst[W_MAIL_DUP];
-	sqlite3_bind_int64(st, 1, acct);
-	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
-	if ((r = wstep_row(st)) < 0)
-		return (-r);
-	if (r == 1) {
-		op->seq = (uint64_t) sqlite3_column_int64(st, 0);
-		op->dup = 1;
-		sqlite3_reset(st);
-		return (0);
-	}
 	if (!quota_ok(s, used, op->datalen))
-		return (TALLY_EQUOTA);
+		return (over_quota(s->wst[W_MAIL_DUP], acct, op));
 	st = s->wst[W_MAIL_INSERT];
 	sqlite3_bind_int64(st, 1, acct);
 	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
@@ -317,6 +360,8 @@ op_put(tly_store *s, struct tly_store_op *op)
 	sqlite3_bind_blob(st, 5, op->data, (int) op->datalen, SQLITE_STATIC);
 	if ((rv = wexec(st)) != 0)
 		return (rv);
+	if (sqlite3_changes(s->wdb) == 0)
+		return (ignored_insert(s->wst[W_MAIL_DUP], acct, op));
 	op->seq = (uint64_t) sqlite3_last_insert_rowid(s->wdb);
 	st      = s->wst[W_ACCT_ADD_MAIL];
 	sqlite3_bind_int64(st, 1, acct);
@@ -328,21 +373,10 @@ op_put(tly_store *s, struct tly_store_op *op)
 static int
 op_append(tly_store *s, struct tly_store_op *op)
 {
-	sqlite3_stmt *st = s->wst[W_LOG_DUP];
+	sqlite3_stmt *st = s->wst[W_ACCT_BY_ID];
 	uint64_t      used, head;
 	int           r, rv;
 
-	sqlite3_bind_int64(st, 1, op->acct);
-	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
-	if ((r = wstep_row(st)) < 0)
-		return (-r);
-	if (r == 1) {
-		op->seq = (uint64_t) sqlite3_column_int64(st, 0);
-		op->dup = 1;
-		sqlite3_reset(st);
-		return (0);
-	}
-	st = s->wst[W_ACCT_BY_ID];
 	sqlite3_bind_int64(st, 1, op->acct);
 	if ((r = wstep_row(st)) < 0)
 		return (-r);
@@ -352,7 +386,7 @@ op_append(tly_store *s, struct tly_store_op *op)
 	head = (uint64_t) sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
 	if (!quota_ok(s, used, op->datalen))
-		return (TALLY_EQUOTA);
+		return (over_quota(s->wst[W_LOG_DUP], op->acct, op));
 	op->seq = head + 1;
 	st      = s->wst[W_LOG_INSERT];
 	sqlite3_bind_int64(st, 1, op->acct);
@@ -363,6 +397,8 @@ op_append(tly_store *s, struct tly_store_op *op)
 	sqlite3_bind_blob(st, 6, op->data, (int) op->datalen, SQLITE_STATIC);
 	if ((rv = wexec(st)) != 0)
 		return (rv);
+	if (sqlite3_changes(s->wdb) == 0)
+		return (ignored_insert(s->wst[W_LOG_DUP], op->acct, op));
 	st = s->wst[W_ACCT_ADD_LOG];
 	sqlite3_bind_int64(st, 1, op->acct);
 	sqlite3_bind_int64(st, 2, (int64_t) op->datalen);
@@ -488,6 +524,13 @@ op_apply(tly_store *s, struct tly_store_op *op)
 }
 
 static void
+rollback(tly_store *s)
+{
+	if (!sqlite3_get_autocommit(s->wdb))
+		(void) wexec(s->wst[W_ROLLBACK]);
+}
+
+static void
 run_batch(tly_store *s, struct tly_store_op *batch)
 {
 	struct tly_store_op *op;
@@ -508,7 +551,7 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 	/* An operation checks everything that can refuse it before it
 	 * writes, so a refusal leaves nothing behind; any other failure
 	 * fails the whole batch (clients retry; writes are idempotent). */
-	rv = tly_db_begin(s->wdb);
+	rv = wexec(s->wst[W_BEGIN]);
 	for (op = batch; op != NULL && rv == 0; op = op->next) {
 		op->rv = op_apply(s, op);
 		switch (op->rv) {
@@ -526,10 +569,10 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 		}
 	}
 	if (rv != 0)
-		tly_db_rollback(s->wdb);
+		rollback(s);
 	if (rv == 0 && !sqlite3_get_autocommit(s->wdb)) {
-		if ((rv = tly_db_commit(s->wdb)) != 0)
-			tly_db_rollback(s->wdb);
+		if ((rv = wexec(s->wst[W_COMMIT])) != 0)
+			rollback(s);
 	} else if (rv == 0) {
 		rv = TALLY_EIO;
 	}
@@ -761,7 +804,8 @@ tly_store_open(tly_store **sp, const char *dir, const struct tly_store_opts *o,
 	    (rv = tly_db_migrate(s->wdb, migrations,
 	         (int) (sizeof migrations / sizeof migrations[0]), err,
 	         errsz)) != 0 ||
-	    (rv = load_ids(s, err, errsz)) != 0) {
+	    (rv = load_ids(s, err, errsz)) != 0 ||
+	    (rv = tly_db_exec(s->wdb, WRITER_PRAGMAS, err, errsz)) != 0) {
 		tly_store_close(s);
 		return (rv);
 	}

@@ -213,6 +213,10 @@ store_done(struct tly_store_op *op)
 	case TLY_OP_ACK:
 		rv = tly_buf_u16(b, (uint16_t) op->count);
 		break;
+	case TLY_OP_TRIM:
+		if ((rv = tly_buf_u32(b, (uint32_t) op->count)) == 0)
+			rv = tly_buf_u64(b, op->seq);
+		break;
 	default:
 		rv = TALLY_EINTERNAL;
 		break;
@@ -243,6 +247,9 @@ submit(struct work *w, int type)
 	case TLY_OP_ACK:
 		op->ids  = w->q.ids;
 		op->nids = w->q.nids;
+		break;
+	case TLY_OP_TRIM:
+		op->upto = w->q.through;
 		break;
 	}
 	tly_store_submit(w->d->store, op);
@@ -557,6 +564,9 @@ handle(struct work *w)
 		break;
 	case TLY_T_ACK:
 		submit(w, TLY_OP_ACK);
+		break;
+	case TLY_T_TRIM:
+		submit(w, TLY_OP_TRIM);
 		break;
 	case TLY_T_LIST:
 		h_list(w);

@@ -42,7 +42,8 @@ enum tly_store_op_type {
 	TLY_OP_EXPIRE,        /* before -> count */
 	TLY_OP_INVITE_CREATE, /* uses, before (expiry) -> code */
 	TLY_OP_DISABLE,       /* pk -> id */
-	TLY_OP_NOOP           /* a durability barrier */
+	TLY_OP_NOOP,          /* a durability barrier */
+	TLY_OP_TRIM           /* acct, upto -> count, seq (the floor) */
 };
 
 struct tly_store_op;
@@ -61,14 +62,16 @@ struct tly_store_op {
 	int                  open;   /* register: registration is open */
 	int64_t              uses;   /* invite create */
 	int64_t              before; /* expire: cutoff; invite: expiry */
+	uint64_t             upto;   /* trim: last log seq to drop */
 	int64_t              now;    /* set by submit */
 	/* results */
 	int     rv;                 /* 0 or TALLY_E* */
 	int64_t id;                 /* register, disable: account id;
 	                               put: recipient id */
-	uint64_t             seq;   /* put, append */
+	uint64_t             seq;   /* put, append; trim: the floor (every
+	                               entry up to it is gone) */
 	int                  dup;   /* put, append, register: existed */
-	int64_t              count; /* ack, expire */
+	int64_t              count; /* ack, expire, trim */
 	unsigned char        hash[TLY_MAIL_ID_BYTES]; /* put, append */
 	char                 code[32];                /* invite create */
 	tly_store_done       done;

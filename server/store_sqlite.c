@@ -97,6 +97,8 @@ enum {
 	W_EXPIRE_USED,
 	W_EXPIRE_DELETE,
 	W_DISABLE,
+	W_LOG_TRIM,
+	W_LOG_FLOOR,
 	W_BEGIN,
 	W_COMMIT,
 	W_ROLLBACK,
@@ -137,7 +139,17 @@ static const char *const wsql[W_NSTMT] = {
 	[W_EXPIRE_DELETE] = "DELETE FROM mail WHERE received<?1",
 	[W_DISABLE]       = "UPDATE account SET disabled=1 WHERE pk=?1 "
 	                    "RETURNING id",
-	[W_BEGIN]         = "BEGIN IMMEDIATE",
+	/* The oldest entries first, TLY_TRIM_MAX at most (by the rowid, in
+	 * seq order within an account). */
+	[W_LOG_TRIM] = "DELETE FROM log WHERE id IN (SELECT id FROM log "
+	               "WHERE acct=?1 AND seq<=?2 ORDER BY seq LIMIT ?3) "
+	               "RETURNING size",
+	/* Trimming only ever drops a prefix: the floor is the oldest entry
+	 * left, less one, or the head when none is left. */
+	[W_LOG_FLOOR] = "SELECT coalesce((SELECT min(seq) FROM log "
+	                "WHERE acct=?1) - 1, (SELECT log_head FROM account "
+	                "WHERE id=?1))",
+	[W_BEGIN]     = "BEGIN IMMEDIATE",
 	[W_COMMIT]        = "COMMIT",
 	[W_ROLLBACK]      = "ROLLBACK",
 };
@@ -435,6 +447,42 @@ op_ack(tly_store *s, struct tly_store_op *op)
 }
 
 static int
+op_trim(tly_store *s, struct tly_store_op *op)
+{
+	sqlite3_stmt *st    = s->wst[W_LOG_TRIM];
+	int64_t       freed = 0;
+	int           r, rv;
+
+	op->count = 0;
+	sqlite3_bind_int64(st, 1, op->acct);
+	sqlite3_bind_int64(st, 2,
+	    op->upto > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) op->upto);
+	sqlite3_bind_int(st, 3, TLY_TRIM_MAX);
+	while ((r = wstep_row(st)) == 1) {
+		freed += sqlite3_column_int64(st, 0);
+		op->count++;
+	}
+	if (r < 0)
+		return (-r);
+	if (freed > 0) {
+		st = s->wst[W_ACCT_SUB];
+		sqlite3_bind_int64(st, 1, op->acct);
+		sqlite3_bind_int64(st, 2, freed);
+		if ((rv = wexec(st)) != 0)
+			return (rv);
+	}
+	st = s->wst[W_LOG_FLOOR];
+	sqlite3_bind_int64(st, 1, op->acct);
+	if ((r = wstep_row(st)) < 0)
+		return (-r);
+	if (r == 0)
+		return (TALLY_ENOENT);
+	op->seq = (uint64_t) sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return (0);
+}
+
+static int
 op_expire(tly_store *s, struct tly_store_op *op)
 {
 	sqlite3_stmt *st = s->wst[W_EXPIRE_USED];
@@ -516,6 +564,8 @@ op_apply(tly_store *s, struct tly_store_op *op)
 		return (op_invite(s, op));
 	case TLY_OP_DISABLE:
 		return (op_disable(s, op));
+	case TLY_OP_TRIM:
+		return (op_trim(s, op));
 	case TLY_OP_NOOP:
 		return (0);
 	default:

@@ -355,6 +355,34 @@ wait_cb(void *arg)
 	reply_end(w, rv);
 }
 
+/* The sign-in bucket key of the client that sent w's request: its IPv4
+ * address or IPv6 /64 over tcp:// and tls+tcp://, else (ipc://) its
+ * connection.  Returns the key's length. */
+static size_t
+client_key(struct work *w, unsigned char *key)
+{
+	nng_pipe     p = nng_msg_get_pipe(w->req);
+	nng_sockaddr sa;
+	uint32_t     id;
+
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) {
+		if (sa.s_family == NNG_AF_INET) {
+			key[0] = 4;
+			memcpy(key + 1, &sa.s_in.sa_addr, 4);
+			return (5);
+		}
+		if (sa.s_family == NNG_AF_INET6) {
+			key[0] = 6;
+			memcpy(key + 1, sa.s_in6.sa_addr, 8);
+			return (9);
+		}
+	}
+	id     = (uint32_t) nng_pipe_id(p);
+	key[0] = 'p';
+	memcpy(key + 1, &id, sizeof id);
+	return (1 + sizeof id);
+}
+
 static void
 h_hello(struct work *w)
 {
@@ -535,6 +563,18 @@ handle(struct work *w)
 			refuse(w, TLY_W_UNAUTH,
 			    "session unknown or expired: "
 			    "authenticate again");
+			return;
+		}
+	}
+	if (w->q.type == TLY_T_HELLO || w->q.type == TLY_T_AUTH ||
+	    w->q.type == TLY_T_REGISTER) {
+		unsigned char key[16];
+
+		if (tallyd_auth_addr_check(
+		        d->auth, key, client_key(w, key)) != 0) {
+			refuse(w, TLY_W_RATE,
+			    "too many sign-in requests from this "
+			    "address; retry later");
 			return;
 		}
 	}

@@ -34,6 +34,9 @@ struct tallyd_conf {
 	uint64_t quota;           /* bytes per account */
 	uint32_t rate;            /* requests per second per account */
 	uint32_t burst;           /* bucket size */
+	uint32_t auth_rate;       /* hello/auth/register per second per
+	                             client address (0: unlimited) */
+	uint32_t auth_burst;      /* their bucket size */
 	int64_t  mail_expiry;     /* seconds; 0: never */
 	uint32_t max_wait;        /* longest wait, seconds */
 	int64_t  session_ttl;     /* seconds */
@@ -97,6 +100,9 @@ int tallyd_auth_session(tallyd_auth *a, int64_t acct, const unsigned char *pk,
  * the account is over its request rate. */
 int tallyd_auth_check(
     tallyd_auth *a, const unsigned char *token, struct tallyd_session *out);
+/* Takes one sign-in request (hello, auth, register) from the bucket of
+ * the client address key (keylen bytes).  TALLY_ERATE when it is empty. */
+int tallyd_auth_addr_check(tallyd_auth *a, const void *key, size_t keylen);
 /* Ends every session of an account (disabled). */
 void tallyd_auth_drop(tallyd_auth *a, int64_t acct);
 /* Forgets expired challenges and sessions. */

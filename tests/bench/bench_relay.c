@@ -362,7 +362,7 @@ start_tallyd(const char *tallyd, const char *dir, const char *name,
 	}
 	fprintf(fp,
 	    "[server]\nlisten = %s\ndata = %s\nlog_level = warning\n"
-	    "[limits]\nrate = 0\nquota = 8G\n%s",
+	    "[limits]\nrate = 0\nauth_rate = 0\nquota = 8G\n%s",
 	    url, data, extra);
 	fclose(fp);
 	if ((pid = fork()) == 0) {

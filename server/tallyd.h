@@ -134,9 +134,14 @@ struct tallyd {
 int tallyd_front_start(struct tallyd *d, char *err, size_t errsz);
 /* Probes each listener with a ping; re-creates a deaf one. */
 void tallyd_front_probe(struct tallyd *d);
-/* Stops listening, finishes in-flight requests, closes the socket.
- * Returns 1 if nng did not close in time (then nothing is freed and the
- * process should exit), else 0. */
+/* Stops taking requests: answers long polls, lets queued writes commit
+ * and every reply go, then parks every work item.  After it returns 0
+ * nothing touches the store (it may be closed).  1 if requests were still
+ * in flight after a few seconds. */
+int tallyd_front_drain(struct tallyd *d);
+/* Drains (if not done), stops listening, closes the socket.  Returns 1
+ * if nng did not close in time (then nothing is freed and the process
+ * should exit), else 0. */
 int tallyd_front_stop(struct tallyd *d);
 /* Number of requests being handled now. */
 uint64_t tallyd_front_inflight(struct tallyd *d);

@@ -169,6 +169,7 @@ test_sigterm_under_load(void **state)
 	char           path[300], *log;
 	size_t         writes = 0, logpos = 0;
 	int            nng_left = 0;
+	int64_t        slowest  = 0;
 
 	(void) state;
 	c = calloc(NCLIENTS, sizeof *c);
@@ -200,6 +201,8 @@ test_sigterm_under_load(void **state)
 		if (it_now_ms() - t0 > 12000)
 			fail_msg("tallyd took %lld ms to stop",
 			    (long long) (it_now_ms() - t0));
+		if (it_now_ms() - t0 > slowest)
+			slowest = it_now_ms() - t0;
 		atomic_store(&stop, 1);
 		for (int i = 0; i < NCLIENTS; i++)
 			pthread_join(th[i], NULL);
@@ -239,9 +242,10 @@ test_sigterm_under_load(void **state)
 	}
 	/* The test means nothing if nothing was written under load. */
 	assert_true(writes > 0);
-	print_message("%zu writes acknowledged under load; nng_close "
-	              "left to the exit in %d of %d rounds\n",
-	    writes, nng_left, ROUNDS);
+	print_message("%zu writes acknowledged under load; slowest stop "
+	              "%lld ms; nng_close left to the exit in %d of %d "
+	              "rounds\n",
+	    writes, (long long) slowest, nng_left, ROUNDS);
 	it_stop(&s);
 	integrity(&s);
 	for (int i = 0; i < NCLIENTS; i++) {

@@ -3,8 +3,9 @@
  *
  * Writes are submitted as operations and committed in groups by one
  * writer thread on one long-lived writing connection (the only one in the
- * process); an operation's done callback runs, on the writer thread, only
- * after the transaction holding it is durable (synchronous=FULL).  Reads
+ * process); an operation's done callback runs only after the transaction
+ * holding it is durable (synchronous=FULL), on the writer thread or, when
+ * more writes wait, on the store's finisher thread.  Reads
  * run on a small pool of read-only connections, from any thread.
  *
  * Read functions append their items to a tly_buf in the wire layout of

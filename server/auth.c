@@ -47,7 +47,7 @@ struct sess {
 	unsigned char tok[TLY_TOKEN_BYTES];
 	int64_t       expires;
 	struct acct  *acct;
-	struct sess  *next;         /* token bucket chain */
+	struct sess  *next;          /* token bucket chain */
 	struct sess  *anext, *aprev; /* the account's, newest first */
 };
 
@@ -56,7 +56,7 @@ struct acct {
 	unsigned char pk[TLY_KEY_BYTES];
 	double        tokens;
 	int64_t       last_ns;
-	struct sess  *sess;  /* its sessions, newest first */
+	struct sess  *sess; /* its sessions, newest first */
 	struct sess  *oldest;
 	int           nsess;
 	struct acct  *next;
@@ -277,7 +277,7 @@ static void
 sess_unlink_chain(tallyd_auth *a, struct sess *s)
 {
 	for (struct sess **pp = &a->sess[bucket(s->tok)]; *pp != NULL;
-	     pp = &(*pp)->next) {
+	     pp               = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
 			return;

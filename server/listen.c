@@ -38,7 +38,7 @@
 #define PROBE_FAILS 2 /* consecutive failures before a restart */
 #define READ_MAX_BYTES (4u << 20)
 #define RECV_SLACK 4096    /* frame overhead above max_message */
-#define CLOSE_TIMEOUT_S 3 /* longest wait for nng_close at exit */
+#define CLOSE_TIMEOUT_S 3  /* longest wait for nng_close at exit */
 #define DRAIN_TIMEOUT_MS 5000 /* longest wait for requests in flight */
 #define WORKERS_MAX 65536  /* work items, waiting ones included */
 #define STAT_WATCH_MS 250  /* how often accept errors are checked */
@@ -578,8 +578,8 @@ handle(struct work *w)
 	    w->q.type == TLY_T_REGISTER) {
 		unsigned char key[16];
 
-		if (tallyd_auth_addr_check(
-		        d->auth, key, client_key(w, key)) != 0) {
+		if (tallyd_auth_addr_check(d->auth, key, client_key(w, key)) !=
+		    0) {
 			refuse(w, TLY_W_RATE,
 			    "too many sign-in requests from this "
 			    "address; retry later");

@@ -69,8 +69,8 @@ struct tly_store_op {
 	int     rv;                 /* 0 or TALLY_E* */
 	int64_t id;                 /* register, disable: account id;
 	                               put: recipient id */
-	uint64_t             seq;   /* put, append; trim: the floor (every
-	                               entry up to it is gone) */
+	uint64_t seq;                /* put, append; trim: the floor (every
+	                                entry up to it is gone) */
 	int                  dup;   /* put, append, register: existed */
 	int64_t              count; /* ack, expire, trim */
 	unsigned char        hash[TLY_MAIL_ID_BYTES]; /* put, append */

@@ -151,8 +151,8 @@ static const char *const wsql[W_NSTMT] = {
 	                "WHERE acct=?1) - 1, (SELECT log_head FROM account "
 	                "WHERE id=?1))",
 	[W_BEGIN]     = "BEGIN IMMEDIATE",
-	[W_COMMIT]        = "COMMIT",
-	[W_ROLLBACK]      = "ROLLBACK",
+	[W_COMMIT]    = "COMMIT",
+	[W_ROLLBACK]  = "ROLLBACK",
 };
 
 /* Reader statements. */

@@ -12,8 +12,8 @@
  * connected clients.  "tallyd us" is tallyd's CPU time (user + system, all
  * threads) per request, "bench us" this program's (the clients, and for
  * echo the echo server too): unlike the rates, they move little when other
- * programs share the cores.  Prints a table; with $TALLY_BENCH_JSON, writes the
- * figures there too.  ONLY ("put", "fetch:64", ":16", ...) measures just
+ * programs share the cores.  Prints a table; with $TALLY_BENCH_JSON, writes
+ * the figures there too.  ONLY ("put", "fetch:64", ":16", ...) measures just
  * the matching figures (for profiling), and skips the memory figure.
  */
 #include <sys/resource.h>
@@ -225,8 +225,9 @@ cpu_us(pid_t pid)
 	fclose(fp);
 	/* Fields 14 and 15, counted after the ")" that ends the name. */
 	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	        &ut, &st) != 2)
+	    sscanf(p + 2,
+	        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	        &st) != 2)
 		return (0);
 	return ((double) (ut + st) * 1e6 / (double) sysconf(_SC_CLK_TCK));
 }
@@ -295,8 +296,8 @@ wanted(const char *only, int op, int clients)
 	if (only == NULL)
 		return (1);
 	n = strcspn(only, ":");
-	if (n > 0 && (strlen(op_names[op]) != n ||
-	                 strncmp(only, op_names[op], n) != 0))
+	if (n > 0 &&
+	    (strlen(op_names[op]) != n || strncmp(only, op_names[op], n) != 0))
 		return (0);
 	return (only[n] == '\0' || atoi(only + n + 1) == clients);
 }
@@ -461,8 +462,8 @@ main(int argc, char **argv)
 	/* The relay, and one that answers puts without storing them: the
 	 * same path through nng, the front end and the writer thread, no
 	 * SQLite. */
-	pid  = start_tallyd(tallyd, dir, "relay", "", url, sizeof url, conf,
-	     sizeof conf);
+	pid = start_tallyd(
+	    tallyd, dir, "relay", "", url, sizeof url, conf, sizeof conf);
 	npid = start_tallyd(tallyd, dir, "nodb",
 	    "[testing]\ndiscard_writes = yes\n", nurl, sizeof nurl, nconf,
 	    sizeof nconf);
@@ -567,7 +568,8 @@ main(int argc, char **argv)
 				fprintf(fp,
 				    "%s{\"clients\": %d, \"op\": \"%s\", "
 				    "\"rps\": %.0f, \"p50_ms\": %.3f, "
-				    "\"p99_ms\": %.3f, \"tallyd_cpu_us\": %.1f, "
+				    "\"p99_ms\": %.3f, \"tallyd_cpu_us\": "
+				    "%.1f, "
 				    "\"bench_cpu_us\": %.1f, "
 				    "\"ops_per_commit\": %.1f}",
 				    c + i ? ", " : "", conc[c], op_names[i],

@@ -159,11 +159,11 @@ test_signin_rate(void **state)
 static void
 test_session_cap(void **state)
 {
-	struct it_srv  s;
-	struct it_key  k;
-	tly_relay     *r;
+	struct it_srv s;
+	struct it_key k;
+	tly_relay    *r;
 	unsigned char(*tok)[32];
-	const int      n = 70, cap = 64;
+	const int n = 70, cap = 64;
 
 	(void) state;
 	it_start(&s, "[limits]\nrate = 0\n", 0);
@@ -202,7 +202,8 @@ test_resend_over_quota(void **state)
 	int            dup;
 
 	(void) state;
-	it_start(&s, "[limits]\nmax_message = 64K\nquota = 100K\nrate = 0\n", 0);
+	it_start(
+	    &s, "[limits]\nmax_message = 64K\nquota = 100K\nrate = 0\n", 0);
 	it_keygen(&ka);
 	it_keygen(&kb);
 	a = it_client(s.url, &ka, 0, 5000);

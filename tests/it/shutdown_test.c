@@ -70,16 +70,16 @@ client_main(void *arg)
 				c->seqs[c->nacked++] = seq;
 			break;
 		case 2:
-			rv = c->has_fetch ? tly_relay_fetch(r, c->fetch_id,
-			                        &got, &len)
-			                  : tly_relay_info(r, &(struct
-			                        tly_relay_info) { 0 });
+			rv = c->has_fetch
+			    ? tly_relay_fetch(r, c->fetch_id, &got, &len)
+			    : tly_relay_info(
+			          r, &(struct tly_relay_info) { 0 });
 			if (rv == 0 && c->has_fetch)
 				free(got);
 			break;
 		default:
-			rv = tly_relay_wait(r, UINT64_MAX / 2, UINT64_MAX / 2,
-			    5, &mh, &lh);
+			rv = tly_relay_wait(
+			    r, UINT64_MAX / 2, UINT64_MAX / 2, 5, &mh, &lh);
 			break;
 		}
 		if (rv != 0)
@@ -115,8 +115,7 @@ check_acked(const char *url, struct client *c)
 		if (c->kind == 0) {
 			unsigned char *env;
 			size_t         len;
-			int            rv = tly_relay_fetch(r, c->ids[i], &env,
-			               &len);
+			int rv = tly_relay_fetch(r, c->ids[i], &env, &len);
 
 			if (rv != 0)
 				fail_msg("acknowledged put %zu of %zu lost: "
@@ -128,8 +127,8 @@ check_acked(const char *url, struct client *c)
 			size_t                  n;
 			int                     more;
 
-			TT_PASS(tly_relay_read(r, c->seqs[i] - 1, 1, 0, &e,
-			    &n, &more));
+			TT_PASS(tly_relay_read(
+			    r, c->seqs[i] - 1, 1, 0, &e, &n, &more));
 			if (n != 1 || e[0].seq != c->seqs[i])
 				fail_msg("acknowledged append seq %llu lost",
 				    (unsigned long long) c->seqs[i]);
@@ -148,8 +147,7 @@ integrity(const struct it_srv *s)
 
 	snprintf(path, sizeof path, "%s/tallyd.db", s->dir);
 	assert_int_equal(
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
 	    SQLITE_OK);
@@ -260,7 +258,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_sigterm_under_load, it_teardown),
+		cmocka_unit_test_teardown(
+		    test_sigterm_under_load, it_teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -369,6 +369,8 @@ wait_cb(void *arg)
 static size_t
 client_key(struct work *w, unsigned char *key)
 {
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0xff, 0xff };
 	nng_pipe     p = nng_msg_get_pipe(w->req);
 	nng_sockaddr sa;
 	uint32_t     id;
@@ -377,6 +379,13 @@ client_key(struct work *w, unsigned char *key)
 		if (sa.s_family == NNG_AF_INET) {
 			key[0] = 4;
 			memcpy(key + 1, &sa.s_in.sa_addr, 4);
+			return (5);
+		}
+		if (sa.s_family == NNG_AF_INET6 &&
+		    memcmp(sa.s_in6.sa_addr, v4mapped, sizeof v4mapped) == 0) {
+			/* An IPv4 client of a dual-stack listener. */
+			key[0] = 4;
+			memcpy(key + 1, sa.s_in6.sa_addr + 12, 4);
 			return (5);
 		}
 		if (sa.s_family == NNG_AF_INET6) {

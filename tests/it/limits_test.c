@@ -3,8 +3,11 @@
  * log trim: the sign-in rate per client address, the cap on sessions per
  * account, a resent write over quota, and dropping old log entries.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -150,6 +153,55 @@ test_signin_rate(void **state)
 		fail_msg("sign-in refusals not counted:\n%s", out);
 	tly_buf_free(&b);
 	tly_relay_close(r);
+	it_stop(&s);
+	it_cleanup(&s);
+}
+
+/* Whether this machine has IPv6 on loopback. */
+static int
+have_ipv6(void)
+{
+	struct sockaddr_in6 sa;
+	int                 fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+	if (fd < 0)
+		return (0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr   = in6addr_loopback;
+	ok             = bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0;
+	close(fd);
+	return (ok);
+}
+
+/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: they keep
+ * a bucket per IPv4 address, not one for all of IPv4 (whose /64 is 0). */
+static void
+test_signin_rate_dual_stack(void **state)
+{
+	struct it_srv s;
+	tly_buf       b = TLY_BUF_INIT;
+	char          extra[256], v4[64], v6[64];
+	int           port, code = 0;
+
+	(void) state;
+	if (!have_ipv6())
+		skip();
+	port = it_free_port();
+	snprintf(extra, sizeof extra,
+	    "listen = tcp://[::]:%d\n[limits]\nauth_rate = 1\n"
+	    "auth_burst = 3\n",
+	    port);
+	snprintf(v4, sizeof v4, "tcp://127.0.0.1:%d", port);
+	snprintf(v6, sizeof v6, "tcp://[::1]:%d", port);
+	it_start(&s, extra, 0);
+	hello_frame(&b);
+	for (int i = 0; i < 10 && code == 0; i++)
+		code = it_raw_code(v4, b.p, b.len, TLY_T_HELLO);
+	TT_INTEQ(code, TLY_W_RATE);
+	/* ::1 has a bucket of its own. */
+	TT_INTEQ(it_raw_code(v6, b.p, b.len, TLY_T_HELLO), 0);
+	tly_buf_free(&b);
 	it_stop(&s);
 	it_cleanup(&s);
 }
@@ -355,6 +407,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_signin_rate, it_teardown),
+		cmocka_unit_test_teardown(
+		    test_signin_rate_dual_stack, it_teardown),
 		cmocka_unit_test_teardown(test_session_cap, it_teardown),
 		cmocka_unit_test_teardown(test_resend_over_quota, it_teardown),
 		cmocka_unit_test_teardown(test_trim, it_teardown),

@@ -216,6 +216,10 @@ run_server(struct tallyd_conf *c)
 	    "tallyd %s ready: data %s, registration %s, %d workers",
 	    TALLY_VERSION_STRING, c->data, c->open_reg ? "open" : "by invite",
 	    c->workers);
+	if (c->discard_writes)
+		tly_log(TLY_LOG_WARN,
+		    "[testing] discard_writes is set: puts and appends are "
+		    "answered but NOT stored (benchmarks only)");
 	sd_notify_state("READY=1");
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

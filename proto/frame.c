@@ -134,6 +134,7 @@ authed(uint8_t type)
 	case TLY_T_ACK:
 	case TLY_T_APPEND:
 	case TLY_T_READ:
+	case TLY_T_TRIM:
 	case TLY_T_WAIT:
 	case TLY_T_INFO:
 		return (1);
@@ -204,6 +205,9 @@ tly_req_decode(struct tly_req *q, const void *buf, size_t len)
 		q->maxbytes = rd_u32(&r);
 		if (q->max == 0 || q->max > TLY_LIST_MAX || q->maxbytes == 0)
 			r.bad = 1;
+		break;
+	case TLY_T_TRIM:
+		q->through = rd_u64(&r);
 		break;
 	case TLY_T_WAIT:
 		q->after   = rd_u64(&r);
@@ -302,6 +306,12 @@ tly_rep_decode(struct tly_rep *p, uint8_t want, const void *buf, size_t len)
 		break;
 	case TLY_T_ACK:
 		p->count = rd_u16(&r);
+		break;
+	case TLY_T_TRIM:
+		p->trimmed = rd_u32(&r);
+		p->floor   = rd_u64(&r);
+		if (p->trimmed > TLY_TRIM_MAX)
+			r.bad = 1;
 		break;
 	case TLY_T_WAIT:
 		p->mail_head = rd_u64(&r);
@@ -508,6 +518,10 @@ tly_req_encode(tly_buf *b, const struct tly_req *q)
 			rv = tly_buf_u16(b, (uint16_t) q->max);
 		if (rv == 0)
 			rv = tly_buf_u32(b, q->maxbytes);
+		break;
+	case TLY_T_TRIM:
+		if (rv == 0)
+			rv = tly_buf_u64(b, q->through);
 		break;
 	case TLY_T_WAIT:
 		if (q->timeout > UINT16_MAX)

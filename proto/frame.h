@@ -40,6 +40,7 @@
 #define TLY_INVITE_MAX 64    /* longest invite code */
 #define TLY_ACK_MAX 256      /* most ids in one ack */
 #define TLY_LIST_MAX 1000    /* most items in one list or read */
+#define TLY_TRIM_MAX 10000   /* most log entries one trim drops */
 #define TLY_ADMIN_ARGS 16
 #define TLY_ADMIN_ARG_MAX 1024
 #define TLY_ERRMSG_MAX 200
@@ -64,6 +65,7 @@ enum tly_frame_type {
 	TLY_T_ACK      = 0x13, /* delete envelopes of the own mailbox */
 	TLY_T_APPEND   = 0x20, /* entry onto the own log */
 	TLY_T_READ     = 0x21, /* own log entries after a cursor */
+	TLY_T_TRIM     = 0x22, /* drop own log entries up to a seq */
 	TLY_T_WAIT     = 0x30, /* long poll for mail or log entries */
 	TLY_T_INFO     = 0x31, /* own usage and heads */
 	TLY_T_ADMIN    = 0x60, /* admin socket only */
@@ -110,6 +112,7 @@ struct tly_req {
 	size_t               datalen;
 	uint64_t             after;    /* list, read; wait: mail cursor */
 	uint64_t             after2;   /* wait: log cursor */
+	uint64_t             through;  /* trim: last seq to drop */
 	uint32_t             max;      /* list, read: most items */
 	uint32_t             maxbytes; /* read: most data bytes */
 	uint32_t             timeout;  /* wait: seconds */
@@ -141,6 +144,8 @@ struct tly_rep {
 	uint64_t             used, quota;         /* info */
 	uint32_t             mails;               /* info */
 	uint64_t             mail_head, log_head; /* wait, info */
+	uint32_t             trimmed;             /* trim: entries dropped */
+	uint64_t             floor; /* trim: entries 1..floor are gone */
 };
 
 /* An item of a list reply. */

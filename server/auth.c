@@ -10,8 +10,16 @@
  *
  * Sessions: a random 32-byte token maps to an account, for session_ttl
  * seconds; the tables live in memory only (a restart ends every session,
- * clients authenticate again).  Rate: one token bucket per account,
- * shared by its sessions.
+ * clients authenticate again).  An account holds at most
+ * AUTH_SESSIONS_PER_ACCT sessions: a new one ends its oldest, so signing in
+ * again and again cannot fill the session table.  Rate: one token bucket
+ * per account, shared by its sessions.
+ *
+ * Sign-in rate: hello, auth and register come before any session, so
+ * they are limited per client address instead (tallyd_auth_addr_check):
+ * a fixed table of AUTH_ADDR_SLOTS token buckets, a client's slot chosen
+ * by a keyed hash of its address.  The table never grows, whatever the
+ * number of addresses; two addresses that share a slot share its bucket.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +34,8 @@
 #define AUTH_CHALLENGE_TTL 60
 #define AUTH_MAX_SESSIONS 200000
 #define AUTH_MAX_USED 200000
+#define AUTH_SESSIONS_PER_ACCT 64
+#define AUTH_ADDR_SLOTS 16384
 
 struct used {
 	unsigned char ch[TLY_CHALLENGE_BYTES];
@@ -37,7 +47,8 @@ struct sess {
 	unsigned char tok[TLY_TOKEN_BYTES];
 	int64_t       expires;
 	struct acct  *acct;
-	struct sess  *next;
+	struct sess  *next;          /* token bucket chain */
+	struct sess  *anext, *aprev; /* the account's, newest first */
 };
 
 struct acct {
@@ -45,7 +56,16 @@ struct acct {
 	unsigned char pk[TLY_KEY_BYTES];
 	double        tokens;
 	int64_t       last_ns;
+	struct sess  *sess; /* its sessions, newest first */
+	struct sess  *oldest;
+	int           nsess;
 	struct acct  *next;
+};
+
+/* A sign-in token bucket; last_ns 0: untouched (full). */
+struct slot {
+	double  tokens;
+	int64_t last_ns;
 };
 
 struct tallyd_auth {
@@ -58,6 +78,10 @@ struct tallyd_auth {
 	uint64_t        nused, nsess;        /* guarded by lock */
 	int64_t         ttl;
 	uint32_t        rate, burst;
+	pthread_mutex_t slock;
+	struct slot    *slots; /* AUTH_ADDR_SLOTS, guarded by slock */
+	unsigned char   skey[crypto_shorthash_KEYBYTES];
+	uint32_t        arate, aburst; /* sign-ins per second and burst */
 };
 
 static int64_t
@@ -93,16 +117,24 @@ tallyd_auth_new(tallyd_auth **ap, const unsigned char *sid,
 
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return (TALLY_ENOMEM);
+	if ((a->slots = calloc(AUTH_ADDR_SLOTS, sizeof *a->slots)) == NULL) {
+		free(a);
+		return (TALLY_ENOMEM);
+	}
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_mutex_init(&a->slock, NULL);
+	crypto_shorthash_keygen(a->skey);
 	randombytes_buf(boot, sizeof boot);
 	crypto_generichash(
 	    a->key, sizeof a->key, boot, sizeof boot, secret, 32);
 	sodium_memzero(boot, sizeof boot);
 	memcpy(a->sid, sid, TLY_SERVER_ID_BYTES);
 	a->ttl   = c->session_ttl;
-	a->rate  = c->rate;
-	a->burst = c->burst;
-	*ap      = a;
+	a->rate   = c->rate;
+	a->burst  = c->burst;
+	a->arate  = c->auth_rate;
+	a->aburst = c->auth_burst;
+	*ap       = a;
 	return (0);
 }
 
@@ -132,6 +164,8 @@ tallyd_auth_free(tallyd_auth *a)
 	}
 	sodium_memzero(a->key, sizeof a->key);
 	pthread_mutex_destroy(&a->lock);
+	pthread_mutex_destroy(&a->slock);
+	free(a->slots);
 	free(a);
 }
 
@@ -221,10 +255,49 @@ acct_get(tallyd_auth *a, int64_t id, const unsigned char *pk)
 	return (c);
 }
 
+/* Takes s off its account's list; lock held. */
+static void
+sess_unlink_acct(struct sess *s)
+{
+	struct acct *c = s->acct;
+
+	if (s->aprev != NULL)
+		s->aprev->anext = s->anext;
+	else
+		c->sess = s->anext;
+	if (s->anext != NULL)
+		s->anext->aprev = s->aprev;
+	else
+		c->oldest = s->aprev;
+	c->nsess--;
+}
+
+/* Takes s out of its token chain; lock held. */
+static void
+sess_unlink_chain(tallyd_auth *a, struct sess *s)
+{
+	for (struct sess **pp = &a->sess[bucket(s->tok)]; *pp != NULL;
+	     pp               = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			return;
+		}
+	}
+}
+
+static void
+sess_destroy(tallyd_auth *a, struct sess *s)
+{
+	sodium_memzero(s->tok, sizeof s->tok);
+	free(s);
+	a->nsess--;
+}
+
 int
 tallyd_auth_session(tallyd_auth *a, int64_t acct, const unsigned char *pk,
     unsigned char *token, uint32_t *ttl)
 {
+	struct acct *c;
 	struct sess *s;
 	unsigned     b;
 
@@ -235,7 +308,7 @@ tallyd_auth_session(tallyd_auth *a, int64_t acct, const unsigned char *pk,
 	b          = bucket(s->tok);
 	pthread_mutex_lock(&a->lock);
 	if (a->nsess >= AUTH_MAX_SESSIONS ||
-	    (s->acct = acct_get(a, acct, pk)) == NULL) {
+	    (c = s->acct = acct_get(a, acct, pk)) == NULL) {
 		pthread_mutex_unlock(&a->lock);
 		free(s);
 		return (TALLY_EBUSY);
@@ -243,6 +316,20 @@ tallyd_auth_session(tallyd_auth *a, int64_t acct, const unsigned char *pk,
 	s->next    = a->sess[b];
 	a->sess[b] = s;
 	a->nsess++;
+	s->anext = c->sess;
+	if (c->sess != NULL)
+		c->sess->aprev = s;
+	else
+		c->oldest = s;
+	c->sess = s;
+	c->nsess++;
+	if (c->nsess > AUTH_SESSIONS_PER_ACCT) {
+		struct sess *old = c->oldest;
+
+		sess_unlink_acct(old);
+		sess_unlink_chain(a, old);
+		sess_destroy(a, old);
+	}
 	pthread_mutex_unlock(&a->lock);
 	memcpy(token, s->tok, TLY_TOKEN_BYTES);
 	*ttl = (uint32_t) a->ttl;
@@ -289,19 +376,19 @@ tallyd_auth_check(
 void
 tallyd_auth_drop(tallyd_auth *a, int64_t acct)
 {
-	pthread_mutex_lock(&a->lock);
-	for (int i = 0; i < AUTH_BUCKETS; i++) {
-		struct sess **pp = &a->sess[i], *s;
+	struct acct *c;
 
-		while ((s = *pp) != NULL) {
-			if (s->acct->id == acct) {
-				*pp = s->next;
-				sodium_memzero(s->tok, sizeof s->tok);
-				free(s);
-				a->nsess--;
-			} else {
-				pp = &s->next;
-			}
+	pthread_mutex_lock(&a->lock);
+	for (c = a->accts[(uint64_t) acct % AUTH_BUCKETS]; c != NULL;
+	     c = c->next) {
+		if (c->id != acct)
+			continue;
+		while (c->sess != NULL) {
+			struct sess *s = c->sess;
+
+			sess_unlink_acct(s);
+			sess_unlink_chain(a, s);
+			sess_destroy(a, s);
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -320,9 +407,8 @@ tallyd_auth_sweep(tallyd_auth *a)
 		while ((s = *sp) != NULL) {
 			if (s->expires < now) {
 				*sp = s->next;
-				sodium_memzero(s->tok, sizeof s->tok);
-				free(s);
-				a->nsess--;
+				sess_unlink_acct(s);
+				sess_destroy(a, s);
 			} else {
 				sp = &s->next;
 			}
@@ -338,6 +424,36 @@ tallyd_auth_sweep(tallyd_auth *a)
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
+}
+
+int
+tallyd_auth_addr_check(tallyd_auth *a, const void *key, size_t keylen)
+{
+	unsigned char h[crypto_shorthash_BYTES];
+	struct slot  *sl;
+	int64_t       t;
+	int           rv = 0;
+
+	if (a->arate == 0)
+		return (0);
+	crypto_shorthash(h, key, keylen, a->skey);
+	t = mono_ns();
+	pthread_mutex_lock(&a->slock);
+	sl = &a->slots[tly_get_u32(h) % AUTH_ADDR_SLOTS];
+	if (sl->last_ns == 0) {
+		sl->tokens = a->aburst;
+	} else {
+		sl->tokens += (double) (t - sl->last_ns) * a->arate / 1e9;
+		if (sl->tokens > a->aburst)
+			sl->tokens = a->aburst;
+	}
+	sl->last_ns = t;
+	if (sl->tokens < 1.0)
+		rv = TALLY_ERATE;
+	else
+		sl->tokens -= 1.0;
+	pthread_mutex_unlock(&a->slock);
+	return (rv);
 }
 
 uint64_t

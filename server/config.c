@@ -27,6 +27,8 @@ tallyd_conf_defaults(struct tallyd_conf *c)
 	c->quota           = 100u << 20;
 	c->rate            = 50;
 	c->burst           = 200;
+	c->auth_rate       = 10;
+	c->auth_burst      = 40;
 	c->mail_expiry     = 30 * 86400;
 	c->max_wait        = 300;
 	c->session_ttl     = 86400;
@@ -249,6 +251,10 @@ handler(void *user, const char *sec, const char *key, const char *v)
 			ok = set_u32(&c->rate, v, 0, 1000000);
 		} else if (strcmp(key, "burst") == 0) {
 			ok = set_u32(&c->burst, v, 1, 1000000);
+		} else if (strcmp(key, "auth_rate") == 0) {
+			ok = set_u32(&c->auth_rate, v, 0, 1000000);
+		} else if (strcmp(key, "auth_burst") == 0) {
+			ok = set_u32(&c->auth_burst, v, 1, 1000000);
 		} else if (strcmp(key, "mail_expiry") == 0) {
 			ok = tallyd_parse_duration(v, &c->mail_expiry) == 0;
 		} else if (strcmp(key, "max_wait") == 0) {
@@ -260,6 +266,10 @@ handler(void *user, const char *sec, const char *key, const char *v)
 	} else if (strcmp(sec, "testing") == 0) {
 		if (strcmp(key, "commit_delay") == 0)
 			ok = set_int_ms(&c->commit_delay_ms, v);
+		else if (strcmp(key, "discard_writes") == 0) {
+			ok = strcmp(v, "yes") == 0 || strcmp(v, "no") == 0;
+			c->discard_writes = strcmp(v, "yes") == 0;
+		}
 	}
 	if (!ok && l->err[0] == '\0')
 		snprintf(l->err, l->errsz, "[%s] %s = %s: not understood", sec,

@@ -1,12 +1,14 @@
 /*
  * listen.c -- tallyd's nng front end: one rep0 socket, many work items
- * (an nng context and aio each, nng's demo/async/server.c pattern), the
- * request handlers, deferred replies for writes and waits, and the
- * listener self-probe.
+ * (an nng context with a receive and a send aio each, nng's
+ * demo/async/server.c pattern), the request handlers, deferred replies for
+ * writes and waits, the shutdown drain and the listener self-probe.
  *
  * A work item moves RECV -> (handled at once | STORE | WAIT) -> SEND ->
- * RECV.  A write is handed to the store; its done callback (writer thread,
- * after the commit) sends the reply.  A wait parks the item on a list by
+ * RECV, or PARKED once the server drains for shutdown.  Decoding, session
+ * and limit checks run on the nng thread that received the request; a
+ * write is then handed to the store, whose finisher thread sends the reply
+ * once the commit holding it is durable.  A wait parks the item on a list by
  * account with a timer aio; the reply is always sent from the timer
  * callback, which runs exactly once: on timeout, or when a commit for the
  * account cancels the timer.  "waiting" (under wlock) says who claimed it.
@@ -36,18 +38,20 @@
 #define PROBE_FAILS 2 /* consecutive failures before a restart */
 #define READ_MAX_BYTES (4u << 20)
 #define RECV_SLACK 4096    /* frame overhead above max_message */
-#define CLOSE_TIMEOUT_S 10 /* longest wait for nng_close at exit */
+#define CLOSE_TIMEOUT_S 3  /* longest wait for nng_close at exit */
+#define DRAIN_TIMEOUT_MS 5000 /* longest wait for requests in flight */
 #define WORKERS_MAX 65536  /* work items, waiting ones included */
 #define STAT_WATCH_MS 250  /* how often accept errors are checked */
 
-enum { W_INIT, W_RECV, W_BUSY, W_SEND };
+enum { W_INIT, W_RECV, W_BUSY, W_SEND, W_PARKED };
 
 struct work {
 	struct tallyd        *d;
-	nng_aio              *aio; /* recv and send */
+	nng_aio              *aio;  /* send */
+	nng_aio              *raio; /* recv: cancelled alone when draining */
 	nng_aio              *tmo; /* wait timer */
 	nng_ctx               ctx;
-	int                   state;
+	_Atomic int           state; /* W_*; read by the stopping thread */
 	nng_msg              *req; /* request; q points into it */
 	struct tly_req        q;
 	struct tallyd_session sess;
@@ -64,6 +68,10 @@ struct tallyd_front {
 	struct work     *all;    /* every work item, guarded by alock */
 	int              nworks; /* guarded by alock */
 	_Atomic int      idle;   /* items waiting for a request */
+	_Atomic int      draining; /* stopping: items park, none receive */
+	_Atomic int      parked;   /* items parked while draining */
+	_Atomic int      started;  /* items that ever received */
+	int              drained;  /* tallyd_front_drain ran */
 	pthread_mutex_t  wlock;
 	struct work     *wait[WAIT_BUCKETS]; /* guarded by wlock */
 	_Atomic uint64_t inflight;
@@ -213,6 +221,10 @@ store_done(struct tly_store_op *op)
 	case TLY_OP_ACK:
 		rv = tly_buf_u16(b, (uint16_t) op->count);
 		break;
+	case TLY_OP_TRIM:
+		if ((rv = tly_buf_u32(b, (uint32_t) op->count)) == 0)
+			rv = tly_buf_u64(b, op->seq);
+		break;
 	default:
 		rv = TALLY_EINTERNAL;
 		break;
@@ -243,6 +255,9 @@ submit(struct work *w, int type)
 	case TLY_OP_ACK:
 		op->ids  = w->q.ids;
 		op->nids = w->q.nids;
+		break;
+	case TLY_OP_TRIM:
+		op->upto = w->q.through;
 		break;
 	}
 	tly_store_submit(w->d->store, op);
@@ -346,6 +361,43 @@ wait_cb(void *arg)
 	    (rv = tly_buf_u64(&w->out, a.mail_head)) == 0)
 		rv = tly_buf_u64(&w->out, a.log_head);
 	reply_end(w, rv);
+}
+
+/* The sign-in bucket key of the client that sent w's request: its IPv4
+ * address or IPv6 /64 over tcp:// and tls+tcp://, else (ipc://) its
+ * connection.  Returns the key's length. */
+static size_t
+client_key(struct work *w, unsigned char *key)
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0xff, 0xff };
+	nng_pipe     p = nng_msg_get_pipe(w->req);
+	nng_sockaddr sa;
+	uint32_t     id;
+
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) {
+		if (sa.s_family == NNG_AF_INET) {
+			key[0] = 4;
+			memcpy(key + 1, &sa.s_in.sa_addr, 4);
+			return (5);
+		}
+		if (sa.s_family == NNG_AF_INET6 &&
+		    memcmp(sa.s_in6.sa_addr, v4mapped, sizeof v4mapped) == 0) {
+			/* An IPv4 client of a dual-stack listener. */
+			key[0] = 4;
+			memcpy(key + 1, sa.s_in6.sa_addr + 12, 4);
+			return (5);
+		}
+		if (sa.s_family == NNG_AF_INET6) {
+			key[0] = 6;
+			memcpy(key + 1, sa.s_in6.sa_addr, 8);
+			return (9);
+		}
+	}
+	id     = (uint32_t) nng_pipe_id(p);
+	key[0] = 'p';
+	memcpy(key + 1, &id, sizeof id);
+	return (1 + sizeof id);
 }
 
 static void
@@ -531,6 +583,18 @@ handle(struct work *w)
 			return;
 		}
 	}
+	if (w->q.type == TLY_T_HELLO || w->q.type == TLY_T_AUTH ||
+	    w->q.type == TLY_T_REGISTER) {
+		unsigned char key[16];
+
+		if (tallyd_auth_addr_check(d->auth, key, client_key(w, key)) !=
+		    0) {
+			refuse(w, TLY_W_RATE,
+			    "too many sign-in requests from this "
+			    "address; retry later");
+			return;
+		}
+	}
 	switch (w->q.type) {
 	case TLY_T_PING:
 		reply_begin(w);
@@ -558,6 +622,9 @@ handle(struct work *w)
 	case TLY_T_ACK:
 		submit(w, TLY_OP_ACK);
 		break;
+	case TLY_T_TRIM:
+		submit(w, TLY_OP_TRIM);
+		break;
 	case TLY_T_LIST:
 		h_list(w);
 		break;
@@ -582,43 +649,53 @@ handle(struct work *w)
 static void
 recv_next(struct work *w)
 {
-	atomic_fetch_add(&w->d->front->idle, 1);
+	struct tallyd_front *f = w->d->front;
+
+	if (atomic_load(&f->draining)) {
+		/* Shutting down: take no more requests (see drain()). */
+		w->state = W_PARKED;
+		atomic_fetch_add(&f->parked, 1);
+		return;
+	}
+	atomic_fetch_add(&f->idle, 1);
 	w->state = W_RECV;
-	nng_ctx_recv(w->ctx, w->aio);
+	nng_ctx_recv(w->ctx, w->raio);
+	/* drain() may have looked at this item before the recv: cancel
+	 * it here (raio only ever receives; the callback parks the item). */
+	if (atomic_load(&f->draining))
+		nng_aio_cancel(w->raio);
 }
 
+/* A request came (or the receive failed). */
 static void
-work_cb(void *arg)
+recv_cb(void *arg)
 {
 	struct work   *w = arg;
 	struct tallyd *d = w->d;
 	int            rv;
 
-	switch (w->state) {
-	case W_INIT:
-		recv_next(w);
-		break;
-	case W_RECV:
-		atomic_fetch_sub(&d->front->idle, 1);
-		if ((rv = nng_aio_result(w->aio)) != 0) {
-			if (rv != NNG_ECLOSED)
-				recv_next(w);
-			return;
-		}
-		w->req   = nng_aio_get_msg(w->aio);
-		w->state = W_BUSY;
-		atomic_fetch_add(&d->front->inflight, 1);
-		handle(w);
-		break;
-	case W_SEND:
-		if (nng_aio_result(w->aio) != 0)
-			nng_msg_free(nng_aio_get_msg(w->aio));
-		atomic_fetch_sub(&d->front->inflight, 1);
-		recv_next(w);
-		break;
-	default:
-		break;
+	atomic_fetch_sub(&d->front->idle, 1);
+	if ((rv = nng_aio_result(w->raio)) != 0) {
+		if (rv != NNG_ECLOSED)
+			recv_next(w);
+		return;
 	}
+	w->req   = nng_aio_get_msg(w->raio);
+	w->state = W_BUSY;
+	atomic_fetch_add(&d->front->inflight, 1);
+	handle(w);
+}
+
+/* A reply went out (or could not). */
+static void
+work_cb(void *arg)
+{
+	struct work *w = arg;
+
+	if (nng_aio_result(w->aio) != 0)
+		nng_msg_free(nng_aio_get_msg(w->aio));
+	atomic_fetch_sub(&w->d->front->inflight, 1);
+	recv_next(w);
 }
 
 /* Allocates a work item on d's socket and links it; NULL on failure. */
@@ -632,9 +709,11 @@ work_new(struct tallyd *d)
 		return (NULL);
 	w->d = d;
 	if (nng_aio_alloc(&w->aio, work_cb, w) != 0 ||
+	    nng_aio_alloc(&w->raio, recv_cb, w) != 0 ||
 	    nng_aio_alloc(&w->tmo, wait_cb, w) != 0 ||
 	    nng_ctx_open(&w->ctx, d->sock) != 0) {
 		nng_aio_free(w->aio);
+		nng_aio_free(w->raio);
 		nng_aio_free(w->tmo);
 		free(w);
 		return (NULL);
@@ -663,8 +742,8 @@ work_grow(struct tallyd *d)
 	pthread_mutex_unlock(&f->alock);
 	if (n >= WORKERS_MAX || (w = work_new(d)) == NULL)
 		return;
-	w->state = W_INIT;
-	work_cb(w);
+	atomic_fetch_add(&f->started, 1);
+	recv_next(w);
 }
 
 static void
@@ -909,8 +988,8 @@ tallyd_front_start(struct tallyd *d, char *err, size_t errsz)
 	start = f->all;
 	pthread_mutex_unlock(&f->alock);
 	for (struct work *w = start; w != NULL; w = w->anext) {
-		w->state = W_INIT;
-		work_cb(w);
+		atomic_fetch_add(&f->started, 1);
+		recv_next(w);
 	}
 	if (pthread_create(&f->hk, NULL, housekeeping, d) != 0) {
 		snprintf(err, errsz, "cannot start the housekeeping thread");
@@ -970,8 +1049,12 @@ probe_one(struct tallyd *d, const char *url)
 		goto out;
 	if (tly_rep_decode(
 	        &r, TLY_T_PING, nng_msg_body(msg), nng_msg_len(msg)) != 0 ||
-	    r.type != TLY_T_PING)
+	    r.type != TLY_T_PING) {
+		if (r.type == TLY_T_ERROR)
+			tly_log(TLY_LOG_WARN, "self-probe of %s: %.*s", url,
+			    (int) r.msglen, r.msg);
 		rv = NNG_EPROTO;
+	}
 	nng_msg_free(msg);
 out:
 	nng_close(s);
@@ -1052,6 +1135,32 @@ tallyd_front_inflight(struct tallyd *d)
 	return (d->front != NULL ? atomic_load(&d->front->inflight) : 0);
 }
 
+/* Stops taking requests: every work item parks after its current one
+ * (replied to), and idle ones stop receiving.  Then no context starts an
+ * operation on a pipe, which is what makes closing safe on nng 1.5 (an
+ * operation begun on a pipe while the pipe is torn down leaves nng's
+ * reaper waiting for it forever, and nng_close with it: nng #1813).
+ * Returns 0 once all are parked, 1 after DRAIN_TIMEOUT_MS. */
+static int
+drain(struct tallyd *d)
+{
+	struct tallyd_front *f = d->front;
+	int                  n, i;
+
+	atomic_store(&f->draining, 1);
+	pthread_mutex_lock(&f->alock);
+	for (struct work *w = f->all; w != NULL; w = w->anext)
+		nng_aio_cancel(w->raio);
+	pthread_mutex_unlock(&f->alock);
+	n = atomic_load(&f->started);
+	for (i = 0; i < DRAIN_TIMEOUT_MS / 10; i++) {
+		if (atomic_load(&f->parked) >= n)
+			return (0);
+		nng_msleep(10);
+	}
+	return (1);
+}
+
 /* Closing, on a helper thread so that it is bounded in time: contexts
  * first (their aios end with NNG_ECLOSED), then the socket.  Under heavy
  * load nng 1.5 has been seen to hang in nng_close. */
@@ -1074,6 +1183,7 @@ closer_main(void *arg)
 		nng_ctx_close(w->ctx);
 	for (struct work *w = f->all; w != NULL; w = w->anext) {
 		nng_aio_stop(w->tmo);
+		nng_aio_stop(w->raio);
 		nng_aio_stop(w->aio);
 	}
 	if (nng_socket_id(cl->d->sock) > 0)
@@ -1129,13 +1239,14 @@ close_bounded(struct tallyd *d)
 }
 
 int
-tallyd_front_stop(struct tallyd *d)
+tallyd_front_drain(struct tallyd *d)
 {
 	struct tallyd_front *f = d->front;
 	int                  i;
 
-	if (f == NULL)
+	if (f == NULL || f->drained)
 		return (0);
+	f->drained = 1;
 	atomic_store(&d->stopping, 1);
 	if (f->hk_started) {
 		pthread_mutex_lock(&f->hklock);
@@ -1144,9 +1255,6 @@ tallyd_front_stop(struct tallyd *d)
 		pthread_mutex_unlock(&f->hklock);
 		pthread_join(f->hk, NULL);
 	}
-	for (i = 0; i < d->conf->nlisten; i++)
-		if (nng_listener_id(d->lst[i]) > 0)
-			nng_listener_close(d->lst[i]);
 	/* Wake every waiter; let queued writes commit and replies go. */
 	pthread_mutex_lock(&f->wlock);
 	for (i = 0; i < WAIT_BUCKETS; i++) {
@@ -1166,12 +1274,34 @@ tallyd_front_stop(struct tallyd *d)
 		op.type = TLY_OP_NOOP;
 		(void) tly_store_run(d->store, &op);
 	}
-	for (i = 0; i < 500 && atomic_load(&f->inflight) > 0; i++)
-		nng_msleep(10);
+	if (drain(d) != 0) {
+		tly_log(TLY_LOG_WARN,
+		    "requests still in flight after %d s; closing anyway",
+		    DRAIN_TIMEOUT_MS / 1000);
+		return (1);
+	}
+	return (0);
+}
+
+int
+tallyd_front_stop(struct tallyd *d)
+{
+	struct tallyd_front *f = d->front;
+	int                  i;
+
+	if (f == NULL)
+		return (0);
+	(void) tallyd_front_drain(d);
+	/* Only now, with no request moving: closing a pipe while nng 1.5
+	 * starts an operation on it can leave nng_close waiting for good. */
+	for (i = 0; i < d->conf->nlisten; i++)
+		if (nng_listener_id(d->lst[i]) > 0)
+			nng_listener_close(d->lst[i]);
 	if (close_bounded(d) != 0) {
 		tly_log(TLY_LOG_WARN,
-		    "the nng socket did not close within "
-		    "%d s; leaving it to the exit",
+		    "the nng socket did not close within %d s (nng 1.5 "
+		    "can wait for good on a connection torn down under "
+		    "load); leaving it to the exit",
 		    CLOSE_TIMEOUT_S);
 		return (1);
 	}
@@ -1180,6 +1310,7 @@ tallyd_front_stop(struct tallyd *d)
 
 		f->all = w->anext;
 		nng_aio_free(w->tmo);
+		nng_aio_free(w->raio);
 		nng_aio_free(w->aio);
 		if (w->req != NULL)
 			nng_msg_free(w->req);

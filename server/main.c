@@ -136,6 +136,7 @@ store_opts(const struct tallyd_conf *c, struct tly_store_opts *o)
 	o->readers         = c->readers;
 	o->quota           = c->quota;
 	o->commit_delay_ms = c->commit_delay_ms;
+	o->discard_writes  = c->discard_writes;
 }
 
 /* A connection is a descriptor: allow as many as the hard limit. */
@@ -215,6 +216,10 @@ run_server(struct tallyd_conf *c)
 	    "tallyd %s ready: data %s, registration %s, %d workers",
 	    TALLY_VERSION_STRING, c->data, c->open_reg ? "open" : "by invite",
 	    c->workers);
+	if (c->discard_writes)
+		tly_log(TLY_LOG_WARN,
+		    "[testing] discard_writes is set: puts and appends are "
+		    "answered but NOT stored (benchmarks only)");
 	sd_notify_state("READY=1");
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -226,10 +231,20 @@ run_server(struct tallyd_conf *c)
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	tallyd_metrics_stop(d);
 	tallyd_admin_stop(d);
+	/* The database is closed before the nng socket: closing nng 1.5
+	 * under load can hang (see listen.c), the database must not wait. */
+	if (tallyd_front_drain(d) == 0) {
+		tly_store_close(d->store);
+		d->store = NULL;
+	}
 	if (tallyd_front_stop(d) != 0) {
 		/* Every acknowledged write is committed (the store drained
 		 * before the socket was closed); SQLite recovers the WAL. */
-		tly_log(TLY_LOG_WARN, "stopped without closing the database");
+		if (d->store != NULL)
+			tly_log(TLY_LOG_WARN,
+			    "stopped without closing the database");
+		else
+			tly_log(TLY_LOG_INFO, "stopped");
 		_exit(0);
 	}
 	tly_store_close(d->store);

@@ -3,8 +3,9 @@
  *
  * Writes are submitted as operations and committed in groups by one
  * writer thread on one long-lived writing connection (the only one in the
- * process); an operation's done callback runs, on the writer thread, only
- * after the transaction holding it is durable (synchronous=FULL).  Reads
+ * process); an operation's done callback runs only after the transaction
+ * holding it is durable (synchronous=FULL), on the writer thread or, when
+ * more writes wait, on the store's finisher thread.  Reads
  * run on a small pool of read-only connections, from any thread.
  *
  * Read functions append their items to a tly_buf in the wire layout of
@@ -29,6 +30,8 @@ struct tly_store_opts {
 	int      readers;         /* read connections (default 4) */
 	uint64_t quota;           /* bytes per account (0: unlimited) */
 	int      commit_delay_ms; /* testing: sleep before each commit */
+	int      discard_writes;  /* benchmarks only: puts and appends are
+	                             answered without being stored */
 	int      max_batch;       /* most operations per transaction */
 };
 
@@ -40,7 +43,8 @@ enum tly_store_op_type {
 	TLY_OP_EXPIRE,        /* before -> count */
 	TLY_OP_INVITE_CREATE, /* uses, before (expiry) -> code */
 	TLY_OP_DISABLE,       /* pk -> id */
-	TLY_OP_NOOP           /* a durability barrier */
+	TLY_OP_NOOP,          /* a durability barrier */
+	TLY_OP_TRIM           /* acct, upto -> count, seq (the floor) */
 };
 
 struct tly_store_op;
@@ -59,14 +63,16 @@ struct tly_store_op {
 	int                  open;   /* register: registration is open */
 	int64_t              uses;   /* invite create */
 	int64_t              before; /* expire: cutoff; invite: expiry */
+	uint64_t             upto;   /* trim: last log seq to drop */
 	int64_t              now;    /* set by submit */
 	/* results */
 	int     rv;                 /* 0 or TALLY_E* */
 	int64_t id;                 /* register, disable: account id;
 	                               put: recipient id */
-	uint64_t             seq;   /* put, append */
+	uint64_t seq;                /* put, append; trim: the floor (every
+	                                entry up to it is gone) */
 	int                  dup;   /* put, append, register: existed */
-	int64_t              count; /* ack, expire */
+	int64_t              count; /* ack, expire, trim */
 	unsigned char        hash[TLY_MAIL_ID_BYTES]; /* put, append */
 	char                 code[32];                /* invite create */
 	tly_store_done       done;

@@ -9,8 +9,9 @@
  * - A batch of queued operations is one transaction.  An operation makes
  *   all the checks that may refuse it before its first write, so a refused
  *   operation leaves nothing behind and does not undo the others.  Done
- * callbacks run only after COMMIT returned (durable, synchronous=FULL) or the
- * batch failed.
+ *   callbacks run only after COMMIT returned (durable, synchronous=FULL)
+ *   or the batch failed: on the writer thread when no other write waits,
+ *   else on the finisher thread while the writer commits the next batch.
  * - account.used is the sum of the sizes of the account's mail (as
  *   recipient) and log entries; it is only changed with them.
  */
@@ -31,6 +32,11 @@
 #include "tly_time.h"
 
 #define STORE_READERS_MAX 16
+/* The writer checks every account it writes for (a put's recipient is
+ * looked up, other writes come from a session of a live account, and
+ * accounts are never deleted), so SQLite need not check the foreign keys
+ * again on each insert. */
+#define WRITER_PRAGMAS "PRAGMA foreign_keys=OFF"
 #define STORE_DB_NAME "tallyd.db"
 
 static const char *const migrations[] = {
@@ -92,6 +98,11 @@ enum {
 	W_EXPIRE_USED,
 	W_EXPIRE_DELETE,
 	W_DISABLE,
+	W_LOG_TRIM,
+	W_LOG_FLOOR,
+	W_BEGIN,
+	W_COMMIT,
+	W_ROLLBACK,
 	W_NSTMT
 };
 
@@ -106,8 +117,11 @@ static const char *const wsql[W_NSTMT] = {
 	[W_INVITE_INSERT] = "INSERT INTO invite(code, uses, expires, created) "
 	                    "VALUES(?1, ?2, ?3, ?4)",
 	[W_MAIL_DUP]      = "SELECT seq FROM mail WHERE acct=?1 AND hash=?2",
+	/* A duplicate (same recipient and hash) inserts nothing: changes()
+	 * tells, and the dup path looks its seq up. */
 	[W_MAIL_INSERT] = "INSERT INTO mail(acct, hash, received, size, body)"
-	                  " VALUES(?1, ?2, ?3, ?4, ?5)",
+	                  " VALUES(?1, ?2, ?3, ?4, ?5) "
+	                  "ON CONFLICT(acct, hash) DO NOTHING",
 	[W_MAIL_DELETE] = "DELETE FROM mail WHERE acct=?1 AND hash=?2 "
 	                  "RETURNING size",
 	[W_ACCT_ADD_MAIL] = "UPDATE account SET used=used+?2, mail_head=?3 "
@@ -115,7 +129,8 @@ static const char *const wsql[W_NSTMT] = {
 	[W_ACCT_SUB]      = "UPDATE account SET used=used-?2 WHERE id=?1",
 	[W_LOG_DUP]       = "SELECT seq FROM log WHERE acct=?1 AND hash=?2",
 	[W_LOG_INSERT]   = "INSERT INTO log(acct, seq, hash, time, size, body)"
-	                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+	                   "ON CONFLICT(acct, hash) DO NOTHING",
 	[W_ACCT_ADD_LOG] = "UPDATE account SET used=used+?2, log_head=?3 "
 	                   "WHERE id=?1",
 	[W_EXPIRE_USED]  = "UPDATE account SET used=used-(SELECT total(size) "
@@ -125,6 +140,19 @@ static const char *const wsql[W_NSTMT] = {
 	[W_EXPIRE_DELETE] = "DELETE FROM mail WHERE received<?1",
 	[W_DISABLE]       = "UPDATE account SET disabled=1 WHERE pk=?1 "
 	                    "RETURNING id",
+	/* The oldest entries first, TLY_TRIM_MAX at most (by the rowid, in
+	 * seq order within an account). */
+	[W_LOG_TRIM] = "DELETE FROM log WHERE id IN (SELECT id FROM log "
+	               "WHERE acct=?1 AND seq<=?2 ORDER BY seq LIMIT ?3) "
+	               "RETURNING size",
+	/* Trimming only ever drops a prefix: the floor is the oldest entry
+	 * left, less one, or the head when none is left. */
+	[W_LOG_FLOOR] = "SELECT coalesce((SELECT min(seq) FROM log "
+	                "WHERE acct=?1) - 1, (SELECT log_head FROM account "
+	                "WHERE id=?1))",
+	[W_BEGIN]     = "BEGIN IMMEDIATE",
+	[W_COMMIT]    = "COMMIT",
+	[W_ROLLBACK]  = "ROLLBACK",
 };
 
 /* Reader statements. */
@@ -167,6 +195,12 @@ struct tly_store {
 	sqlite3_stmt         *wst[W_NSTMT]; /* writer thread only */
 	pthread_t             writer;
 	int                   writer_started;
+	pthread_t             finisher;
+	int                   finisher_started;
+	pthread_mutex_t       dlock;
+	pthread_cond_t        dcond;
+	struct tly_store_op  *dhead, *dtail; /* committed, guarded by dlock */
+	int                   dstop;         /* guarded by dlock */
 	pthread_mutex_t       qlock;
 	pthread_cond_t        qcond;
 	struct tly_store_op  *qhead, *qtail; /* guarded by qlock */
@@ -180,6 +214,7 @@ struct tly_store {
 	tly_store_notify      notify;
 	void                 *notify_arg;
 	_Atomic uint64_t      commits, ops, queued;
+	uint64_t              discarded; /* writer thread only */
 };
 
 static int
@@ -269,6 +304,45 @@ quota_ok(tly_store *s, uint64_t used, size_t n)
 	    (used <= s->o.quota && (uint64_t) n <= s->o.quota - used));
 }
 
+/* Looks up the seq of the entry with op->hash in acct's mailbox or log
+ * (st: W_MAIL_DUP or W_LOG_DUP): 1 and op->seq, op->dup set if there is
+ * one, 0 if not, or a negative TALLY_E*. */
+static int
+find_dup(sqlite3_stmt *st, int64_t acct, struct tly_store_op *op)
+{
+	int r;
+
+	sqlite3_bind_int64(st, 1, acct);
+	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
+	if ((r = wstep_row(st)) != 1)
+		return (r);
+	op->seq = (uint64_t) sqlite3_column_int64(st, 0);
+	op->dup = 1;
+	sqlite3_reset(st);
+	return (1);
+}
+
+/* An insert that inserted nothing met a duplicate: its seq. */
+static int
+ignored_insert(sqlite3_stmt *dup, int64_t acct, struct tly_store_op *op)
+{
+	int r = find_dup(dup, acct, op);
+
+	return (r < 0 ? -r : r == 1 ? 0 : TALLY_EINTERNAL);
+}
+
+/* A put or append over quota: still answered if it is a resend of one
+ * already stored (the one that filled the quota). */
+static int
+over_quota(sqlite3_stmt *dup, int64_t acct, struct tly_store_op *op)
+{
+	int r = find_dup(dup, acct, op);
+
+	return (r < 0 ? -r : r == 1 ? 0 : TALLY_EQUOTA);
+}
+
+/* Three statements in the common case: the recipient, the insert (which
+ * finds a duplicate by the UNIQUE(acct, hash) index), the usage. */
 static int
 op_put(tly_store *s, struct tly_store_op *op)
 {
@@ -289,19 +363,8 @@ op_put(tly_store *s, struct tly_store_op *op)
 	if (r)
 		return (TALLY_ENOENT);
 	op->id = acct;
-	st     = s->wst[W_MAIL_DUP];
-	sqlite3_bind_int64(st, 1, acct);
-	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
-	if ((r = wstep_row(st)) < 0)
-		return (-r);
-	if (r == 1) {
-		op->seq = (uint64_t) sqlite3_column_int64(st, 0);
-		op->dup = 1;
-		sqlite3_reset(st);
-		return (0);
-	}
 	if (!quota_ok(s, used, op->datalen))
-		return (TALLY_EQUOTA);
+		return (over_quota(s->wst[W_MAIL_DUP], acct, op));
 	st = s->wst[W_MAIL_INSERT];
 	sqlite3_bind_int64(st, 1, acct);
 	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
@@ -310,6 +373,8 @@ op_put(tly_store *s, struct tly_store_op *op)
 	sqlite3_bind_blob(st, 5, op->data, (int) op->datalen, SQLITE_STATIC);
 	if ((rv = wexec(st)) != 0)
 		return (rv);
+	if (sqlite3_changes(s->wdb) == 0)
+		return (ignored_insert(s->wst[W_MAIL_DUP], acct, op));
 	op->seq = (uint64_t) sqlite3_last_insert_rowid(s->wdb);
 	st      = s->wst[W_ACCT_ADD_MAIL];
 	sqlite3_bind_int64(st, 1, acct);
@@ -321,21 +386,10 @@ op_put(tly_store *s, struct tly_store_op *op)
 static int
 op_append(tly_store *s, struct tly_store_op *op)
 {
-	sqlite3_stmt *st = s->wst[W_LOG_DUP];
+	sqlite3_stmt *st = s->wst[W_ACCT_BY_ID];
 	uint64_t      used, head;
 	int           r, rv;
 
-	sqlite3_bind_int64(st, 1, op->acct);
-	sqlite3_bind_blob(st, 2, op->hash, TLY_MAIL_ID_BYTES, SQLITE_STATIC);
-	if ((r = wstep_row(st)) < 0)
-		return (-r);
-	if (r == 1) {
-		op->seq = (uint64_t) sqlite3_column_int64(st, 0);
-		op->dup = 1;
-		sqlite3_reset(st);
-		return (0);
-	}
-	st = s->wst[W_ACCT_BY_ID];
 	sqlite3_bind_int64(st, 1, op->acct);
 	if ((r = wstep_row(st)) < 0)
 		return (-r);
@@ -345,7 +399,7 @@ op_append(tly_store *s, struct tly_store_op *op)
 	head = (uint64_t) sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
 	if (!quota_ok(s, used, op->datalen))
-		return (TALLY_EQUOTA);
+		return (over_quota(s->wst[W_LOG_DUP], op->acct, op));
 	op->seq = head + 1;
 	st      = s->wst[W_LOG_INSERT];
 	sqlite3_bind_int64(st, 1, op->acct);
@@ -356,6 +410,8 @@ op_append(tly_store *s, struct tly_store_op *op)
 	sqlite3_bind_blob(st, 6, op->data, (int) op->datalen, SQLITE_STATIC);
 	if ((rv = wexec(st)) != 0)
 		return (rv);
+	if (sqlite3_changes(s->wdb) == 0)
+		return (ignored_insert(s->wst[W_LOG_DUP], op->acct, op));
 	st = s->wst[W_ACCT_ADD_LOG];
 	sqlite3_bind_int64(st, 1, op->acct);
 	sqlite3_bind_int64(st, 2, (int64_t) op->datalen);
@@ -389,6 +445,42 @@ op_ack(tly_store *s, struct tly_store_op *op)
 	sqlite3_bind_int64(st, 1, op->acct);
 	sqlite3_bind_int64(st, 2, freed);
 	return (wexec(st));
+}
+
+static int
+op_trim(tly_store *s, struct tly_store_op *op)
+{
+	sqlite3_stmt *st    = s->wst[W_LOG_TRIM];
+	int64_t       freed = 0;
+	int           r, rv;
+
+	op->count = 0;
+	sqlite3_bind_int64(st, 1, op->acct);
+	sqlite3_bind_int64(st, 2,
+	    op->upto > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) op->upto);
+	sqlite3_bind_int(st, 3, TLY_TRIM_MAX);
+	while ((r = wstep_row(st)) == 1) {
+		freed += sqlite3_column_int64(st, 0);
+		op->count++;
+	}
+	if (r < 0)
+		return (-r);
+	if (freed > 0) {
+		st = s->wst[W_ACCT_SUB];
+		sqlite3_bind_int64(st, 1, op->acct);
+		sqlite3_bind_int64(st, 2, freed);
+		if ((rv = wexec(st)) != 0)
+			return (rv);
+	}
+	st = s->wst[W_LOG_FLOOR];
+	sqlite3_bind_int64(st, 1, op->acct);
+	if ((r = wstep_row(st)) < 0)
+		return (-r);
+	if (r == 0)
+		return (TALLY_ENOENT);
+	op->seq = (uint64_t) sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return (0);
 }
 
 static int
@@ -443,9 +535,21 @@ op_disable(tly_store *s, struct tly_store_op *op)
 	return (0);
 }
 
+/* Whether op is a write the store only pretends to make (benchmarks). */
+static int
+discarded(tly_store *s, struct tly_store_op *op)
+{
+	return (s->o.discard_writes &&
+	    (op->type == TLY_OP_PUT || op->type == TLY_OP_APPEND));
+}
+
 static int
 op_apply(tly_store *s, struct tly_store_op *op)
 {
+	if (discarded(s, op)) {
+		op->seq = ++s->discarded;
+		return (0);
+	}
 	switch (op->type) {
 	case TLY_OP_REGISTER:
 		return (op_register(s, op));
@@ -461,6 +565,8 @@ op_apply(tly_store *s, struct tly_store_op *op)
 		return (op_invite(s, op));
 	case TLY_OP_DISABLE:
 		return (op_disable(s, op));
+	case TLY_OP_TRIM:
+		return (op_trim(s, op));
 	case TLY_OP_NOOP:
 		return (0);
 	default:
@@ -468,21 +574,53 @@ op_apply(tly_store *s, struct tly_store_op *op)
 	}
 }
 
+/* Notifies and runs the done callbacks of committed (or failed)
+ * operations, in commit order. */
+static void
+finish_ops(tly_store *s, struct tly_store_op *op)
+{
+	struct tly_store_op *next;
+
+	for (; op != NULL; op = next) {
+		next = op->next;
+		if (op->rv == 0 && !op->dup && s->notify != NULL &&
+		    (op->type == TLY_OP_PUT || op->type == TLY_OP_APPEND))
+			s->notify(s->notify_arg,
+			    op->type == TLY_OP_PUT ? op->id : op->acct,
+			    op->type == TLY_OP_PUT ? 'm' : 'l');
+		op->done(op);
+	}
+}
+
+static void
+rollback(tly_store *s)
+{
+	if (!sqlite3_get_autocommit(s->wdb))
+		(void) wexec(s->wst[W_ROLLBACK]);
+}
+
 static void
 run_batch(tly_store *s, struct tly_store_op *batch)
 {
-	struct tly_store_op *op, *next;
-	int                  rv, n = 0;
+	struct tly_store_op *op;
+	int                  rv, n = 0, more;
 
 	if (s->o.commit_delay_ms > 0) {
 		struct timespec ts = { s->o.commit_delay_ms / 1000,
 			(long) (s->o.commit_delay_ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	if (s->o.discard_writes) {
+		/* Benchmarks: the cost of everything around the database. */
+		for (op = batch; op != NULL && discarded(s, op); op = op->next)
+			op->seq = ++s->discarded;
+		if (op == NULL)
+			goto finish;
+	}
 	/* An operation checks everything that can refuse it before it
 	 * writes, so a refusal leaves nothing behind; any other failure
 	 * fails the whole batch (clients retry; writes are idempotent). */
-	rv = tly_db_begin(s->wdb);
+	rv = wexec(s->wst[W_BEGIN]);
 	for (op = batch; op != NULL && rv == 0; op = op->next) {
 		op->rv = op_apply(s, op);
 		switch (op->rv) {
@@ -500,10 +638,10 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 		}
 	}
 	if (rv != 0)
-		tly_db_rollback(s->wdb);
+		rollback(s);
 	if (rv == 0 && !sqlite3_get_autocommit(s->wdb)) {
-		if ((rv = tly_db_commit(s->wdb)) != 0)
-			tly_db_rollback(s->wdb);
+		if ((rv = wexec(s->wst[W_COMMIT])) != 0)
+			rollback(s);
 	} else if (rv == 0) {
 		rv = TALLY_EIO;
 	}
@@ -515,15 +653,49 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 		atomic_fetch_add(&s->commits, 1);
 		atomic_fetch_add(&s->ops, (uint64_t) n);
 	}
-	for (op = batch; op != NULL; op = next) {
-		next = op->next;
-		if (op->rv == 0 && !op->dup && s->notify != NULL &&
-		    (op->type == TLY_OP_PUT || op->type == TLY_OP_APPEND))
-			s->notify(s->notify_arg,
-			    op->type == TLY_OP_PUT ? op->id : op->acct,
-			    op->type == TLY_OP_PUT ? 'm' : 'l');
-		op->done(op);
+finish:
+	/* With more writes waiting, the replies go out on the finisher
+	 * thread while this one commits the next batch; otherwise here, at
+	 * once, saving a thread wake-up on the way to the client. */
+	pthread_mutex_lock(&s->qlock);
+	more = s->qhead != NULL;
+	pthread_mutex_unlock(&s->qlock);
+	if (!more) {
+		finish_ops(s, batch);
+		return;
 	}
+	for (op = batch; op->next != NULL; op = op->next)
+		;
+	pthread_mutex_lock(&s->dlock);
+	if (s->dtail != NULL)
+		s->dtail->next = batch;
+	else
+		s->dhead = batch;
+	s->dtail = op;
+	pthread_cond_signal(&s->dcond);
+	pthread_mutex_unlock(&s->dlock);
+}
+
+/* Finishes the batches the writer hands over, so that sending their
+ * replies does not hold up the next commit. */
+static void *
+finisher_main(void *arg)
+{
+	tly_store           *s = arg;
+	struct tly_store_op *op;
+
+	for (;;) {
+		pthread_mutex_lock(&s->dlock);
+		while (s->dhead == NULL && !s->dstop)
+			pthread_cond_wait(&s->dcond, &s->dlock);
+		op       = s->dhead;
+		s->dhead = s->dtail = NULL;
+		pthread_mutex_unlock(&s->dlock);
+		if (op == NULL)
+			break;
+		finish_ops(s, op);
+	}
+	return (NULL);
 }
 
 static void *
@@ -678,6 +850,8 @@ tly_store_open(tly_store **sp, const char *dir, const struct tly_store_opts *o,
 		return (TALLY_ENOMEM);
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qcond, NULL);
+	pthread_mutex_init(&s->dlock, NULL);
+	pthread_cond_init(&s->dcond, NULL);
 	pthread_mutex_init(&s->rlock, NULL);
 	pthread_cond_init(&s->rcond, NULL);
 	s->o = *o;
@@ -698,7 +872,8 @@ tly_store_open(tly_store **sp, const char *dir, const struct tly_store_opts *o,
 	    (rv = tly_db_migrate(s->wdb, migrations,
 	         (int) (sizeof migrations / sizeof migrations[0]), err,
 	         errsz)) != 0 ||
-	    (rv = load_ids(s, err, errsz)) != 0) {
+	    (rv = load_ids(s, err, errsz)) != 0 ||
+	    (rv = tly_db_exec(s->wdb, WRITER_PRAGMAS, err, errsz)) != 0) {
 		tly_store_close(s);
 		return (rv);
 	}
@@ -732,6 +907,12 @@ tly_store_open(tly_store **sp, const char *dir, const struct tly_store_opts *o,
 			}
 		}
 	}
+	if (pthread_create(&s->finisher, NULL, finisher_main, s) != 0) {
+		snprintf(err, errsz, "cannot start the finisher thread");
+		tly_store_close(s);
+		return (TALLY_ENOMEM);
+	}
+	s->finisher_started = 1;
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		snprintf(err, errsz, "cannot start the writer thread");
 		tly_store_close(s);
@@ -753,6 +934,12 @@ tly_store_close(tly_store *s)
 	pthread_mutex_unlock(&s->qlock);
 	if (s->writer_started)
 		pthread_join(s->writer, NULL);
+	pthread_mutex_lock(&s->dlock);
+	s->dstop = 1;
+	pthread_cond_broadcast(&s->dcond);
+	pthread_mutex_unlock(&s->dlock);
+	if (s->finisher_started)
+		pthread_join(s->finisher, NULL);
 	for (int i = 0; i < s->nreaders; i++) {
 		for (int j = 0; j < R_NSTMT; j++)
 			sqlite3_finalize(s->readers[i].st[j]);
@@ -765,6 +952,8 @@ tly_store_close(tly_store *s)
 	sodium_memzero(s->secret, sizeof s->secret);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_cond_destroy(&s->qcond);
+	pthread_mutex_destroy(&s->dlock);
+	pthread_cond_destroy(&s->dcond);
 	pthread_mutex_destroy(&s->rlock);
 	pthread_cond_destroy(&s->rcond);
 	free(s->path);

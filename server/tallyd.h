@@ -34,12 +34,16 @@ struct tallyd_conf {
 	uint64_t quota;           /* bytes per account */
 	uint32_t rate;            /* requests per second per account */
 	uint32_t burst;           /* bucket size */
+	uint32_t auth_rate;       /* hello/auth/register per second per
+	                             client address (0: unlimited) */
+	uint32_t auth_burst;      /* their bucket size */
 	int64_t  mail_expiry;     /* seconds; 0: never */
 	uint32_t max_wait;        /* longest wait, seconds */
 	int64_t  session_ttl;     /* seconds */
 	int      probe_ms;        /* listener self-probe interval */
 	int      housekeep_ms;    /* expiry and table cleanup interval */
 	int      commit_delay_ms; /* testing only */
+	int      discard_writes;  /* benchmarks only: store no put/append */
 	int      log_level;
 };
 
@@ -96,6 +100,9 @@ int tallyd_auth_session(tallyd_auth *a, int64_t acct, const unsigned char *pk,
  * the account is over its request rate. */
 int tallyd_auth_check(
     tallyd_auth *a, const unsigned char *token, struct tallyd_session *out);
+/* Takes one sign-in request (hello, auth, register) from the bucket of
+ * the client address key (keylen bytes).  TALLY_ERATE when it is empty. */
+int tallyd_auth_addr_check(tallyd_auth *a, const void *key, size_t keylen);
 /* Ends every session of an account (disabled). */
 void tallyd_auth_drop(tallyd_auth *a, int64_t acct);
 /* Forgets expired challenges and sessions. */
@@ -127,9 +134,14 @@ struct tallyd {
 int tallyd_front_start(struct tallyd *d, char *err, size_t errsz);
 /* Probes each listener with a ping; re-creates a deaf one. */
 void tallyd_front_probe(struct tallyd *d);
-/* Stops listening, finishes in-flight requests, closes the socket.
- * Returns 1 if nng did not close in time (then nothing is freed and the
- * process should exit), else 0. */
+/* Stops taking requests: answers long polls, lets queued writes commit
+ * and every reply go, then parks every work item.  After it returns 0
+ * nothing touches the store (it may be closed).  1 if requests were still
+ * in flight after a few seconds. */
+int tallyd_front_drain(struct tallyd *d);
+/* Drains (if not done), stops listening, closes the socket.  Returns 1
+ * if nng did not close in time (then nothing is freed and the process
+ * should exit), else 0. */
 int tallyd_front_stop(struct tallyd *d);
 /* Number of requests being handled now. */
 uint64_t tallyd_front_inflight(struct tallyd *d);

@@ -606,6 +606,31 @@ tly_relay_read(tly_relay *r, uint64_t after, unsigned max, size_t maxbytes,
 }
 
 int
+tly_relay_trim(
+    tly_relay *r, uint64_t through, uint64_t *deleted, uint64_t *floor)
+{
+	struct tly_req q;
+	struct tly_rep p;
+	uint64_t       total = 0;
+	int            rv;
+
+	/* The relay drops TLY_TRIM_MAX entries at most per request. */
+	do {
+		memset(&q, 0, sizeof q);
+		q.type    = TLY_T_TRIM;
+		q.through = through;
+		if ((rv = call(r, &q, &p, r->o.timeout_ms)) != 0)
+			return (rv);
+		total += p.trimmed;
+	} while (p.trimmed == TLY_TRIM_MAX && p.floor < through);
+	if (deleted != NULL)
+		*deleted = total;
+	if (floor != NULL)
+		*floor = p.floor;
+	return (0);
+}
+
+int
 tly_relay_wait(tly_relay *r, uint64_t mail_after, uint64_t log_after,
     unsigned secs, uint64_t *mail_head, uint64_t *log_head)
 {

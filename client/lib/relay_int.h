@@ -99,6 +99,12 @@ int tly_relay_append(
 int tly_relay_read(tly_relay *r, uint64_t after, unsigned max, size_t maxbytes,
     struct tly_relay_entry **e, size_t *n, int *more);
 void tly_relay_entries_free(struct tly_relay_entry *e, size_t n);
+/* Drops the own log's entries with seq <= through (compaction, once a
+ * snapshot holds them).  *deleted (may be NULL) gets how many went, *floor
+ * (may be NULL) the relay's floor: entries 1..floor are gone.  Entries
+ * above the head are not affected; dropping again drops nothing. */
+int tly_relay_trim(
+    tly_relay *r, uint64_t through, uint64_t *deleted, uint64_t *floor);
 /* Waits up to secs for mail with seq > mail_after or log entries with
  * seq > log_after; returns the heads (unchanged heads: nothing came). */
 int tly_relay_wait(tly_relay *r, uint64_t mail_after, uint64_t log_after,

@@ -1,7 +1,7 @@
 /*
  * bench_relay.c -- tallyd throughput and latency over loopback tcp://.
  *
- *   bench_relay [SECONDS]    (default 3 per measurement)
+ *   bench_relay [SECONDS [ONLY]]    (default 3 s per measurement)
  *
  * Starts the tallyd next to this program (BUILD/server/tallyd, or
  * $TALLYD) in a temporary directory, then measures with 1, 16 and 64
@@ -9,8 +9,12 @@
  * group commit), fetches, and, for the transport's limit, a bare nng
  * REQ/REP echo server (contexts and aio, in this process) with replies of
  * the fetch's size.  Last, the resident memory of tallyd with 1000
- * connected clients.  Prints a table; with $TALLY_BENCH_JSON, writes the
- * figures there too.
+ * connected clients.  "tallyd us" is tallyd's CPU time (user + system, all
+ * threads) per request, "bench us" this program's (the clients, and for
+ * echo the echo server too): unlike the rates, they move little when other
+ * programs share the cores.  Prints a table; with $TALLY_BENCH_JSON, writes
+ * the figures there too.  ONLY ("put", "fetch:64", ":16", ...) measures just
+ * the matching figures (for profiling), and skips the memory figure.
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -43,10 +47,13 @@
 #define ECHO_WORKS 128
 #define IDLE_CONNS 1000
 
-enum { OP_PUT, OP_FETCH, OP_ECHO };
+enum { OP_PUT, OP_FETCH, OP_PUTNODB, OP_ECHO, NOPS };
 
 struct result {
 	double ops, p50, p99;
+	double cpu_us;   /* tallyd's CPU time (user + system) per request */
+	double bench_us; /* this program's: clients (and the echo server) */
+	double batch;    /* put: operations per commit */
 };
 
 struct job {
@@ -159,7 +166,7 @@ worker(void *arg)
 	randombytes_buf(env, sizeof env);
 	while (!atomic_load(j->stop) && j->nlat < j->cap) {
 		t0 = now_us();
-		if (j->op == OP_PUT) {
+		if (j->op == OP_PUT || j->op == OP_PUTNODB) {
 			memcpy(env, &n, sizeof n); /* each envelope new */
 			n++;
 			rv = tly_relay_put(
@@ -201,15 +208,40 @@ cmp_float(const void *a, const void *b)
 	return ((x > y) - (x < y));
 }
 
+/* User + system CPU time of a process so far, in microseconds. */
+static double
+cpu_us(pid_t pid)
+{
+	char               path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	FILE              *fp;
+	size_t             n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (0);
+	n      = fread(buf, 1, sizeof buf - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	/* Fields 14 and 15, counted after the ")" that ends the name. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2,
+	        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	        &st) != 2)
+		return (0);
+	return ((double) (ut + st) * 1e6 / (double) sysconf(_SC_CLK_TCK));
+}
+
 static struct result
-run(int op, const char *url, struct job *jobs, int nclients, double secs)
+run(int op, const char *url, struct job *jobs, int nclients, double secs,
+    pid_t pid)
 {
 	pthread_t     th[64];
 	_Atomic int   stop = 0;
 	struct result res;
 	size_t        total = 0, k = 0;
 	float        *all;
-	double        t0, t1;
+	double        t0, t1, c0, c1, b0, b1;
 	int           i, errors = 0;
 
 	for (i = 0; i < nclients; i++) {
@@ -219,12 +251,16 @@ run(int op, const char *url, struct job *jobs, int nclients, double secs)
 		jobs[i].nlat = 0;
 		pthread_create(&th[i], NULL, worker, &jobs[i]);
 	}
+	c0 = cpu_us(pid);
+	b0 = cpu_us(getpid());
 	t0 = now_us();
 	nng_msleep((nng_duration) (secs * 1000));
 	atomic_store(&stop, 1);
 	for (i = 0; i < nclients; i++)
 		pthread_join(th[i], NULL);
 	t1 = now_us();
+	c1 = cpu_us(pid);
+	b1 = cpu_us(getpid());
 	for (i = 0; i < nclients; i++) {
 		total += jobs[i].nlat;
 		errors += jobs[i].errors;
@@ -239,10 +275,39 @@ run(int op, const char *url, struct job *jobs, int nclients, double secs)
 	res.ops = (double) total / ((t1 - t0) / 1e6);
 	res.p50 = total ? all[total / 2] / 1000.0 : 0;
 	res.p99 = total ? all[(total * 99) / 100] / 1000.0 : 0;
+	res.cpu_us   = total && op != OP_ECHO ? (c1 - c0) / (double) total : 0;
+	res.bench_us = total ? (b1 - b0) / (double) total : 0;
 	free(all);
 	if (errors > 0)
 		fprintf(stderr, "  (%d errors)\n", errors);
 	return (res);
+}
+
+static const char *const op_names[NOPS] = { "put", "fetch", "put-nodb",
+	"echo" };
+
+/* Whether ONLY ("put", "put:64", ":64"; NULL: all) asks for this
+ * figure. */
+static int
+wanted(const char *only, int op, int clients)
+{
+	size_t n;
+
+	if (only == NULL)
+		return (1);
+	n = strcspn(only, ":");
+	if (n > 0 &&
+	    (strlen(op_names[op]) != n || strncmp(only, op_names[op], n) != 0))
+		return (0);
+	return (only[n] == '\0' || atoi(only + n + 1) == clients);
+}
+
+/* Picks the echo server's address. */
+static const char *
+eurl_set(char *url, size_t n)
+{
+	snprintf(url, n, "tcp://127.0.0.1:%d", free_port());
+	return (url);
 }
 
 static long
@@ -280,21 +345,110 @@ tallyd_path(char *out, size_t n, const char *argv0)
 	snprintf(out, n, "%s/../server/tallyd", dirname(self));
 }
 
+/* A tallyd of its own in dir/name: returns its pid; url is filled. */
+static pid_t
+start_tallyd(const char *tallyd, const char *dir, const char *name,
+    const char *extra, char *url, size_t urlsz, char *conf, size_t confsz)
+{
+	char  data[PATH_MAX];
+	FILE *fp;
+	pid_t pid;
+
+	snprintf(url, urlsz, "tcp://127.0.0.1:%d", free_port());
+	snprintf(data, sizeof data, "%s/%s", dir, name);
+	snprintf(conf, confsz, "%s/%s.conf", dir, name);
+	if ((fp = fopen(conf, "w")) == NULL) {
+		perror(conf);
+		exit(1);
+	}
+	fprintf(fp,
+	    "[server]\nlisten = %s\ndata = %s\nlog_level = warning\n"
+	    "[limits]\nrate = 0\nauth_rate = 0\nquota = 8G\n%s",
+	    url, data, extra);
+	fclose(fp);
+	if ((pid = fork()) == 0) {
+		execl(tallyd, "tallyd", "--config", conf, (char *) NULL);
+		perror(tallyd);
+		_exit(127);
+	}
+	return (pid);
+}
+
+/* Registers the accounts of jobs at url (and, with ids, puts the
+ * envelopes that fetch will ask for).  0 or -1. */
+static int
+prepare(const char *url, struct job *jobs, int ids)
+{
+	for (int i = 0; i < 64; i++) {
+		struct tly_relay_opts o;
+		tly_relay            *r;
+
+		memset(&o, 0, sizeof o);
+		o.retries    = 20;
+		o.backoff_ms = 50;
+		if (tly_relay_open(&r, url, &o) != 0 ||
+		    tly_relay_set_key(r, jobs[i].pk, jobs[i].sk) != 0 ||
+		    tly_relay_register(r, NULL) != 0) {
+			fprintf(stderr,
+			    "bench_relay: cannot register with %s: %s\n", url,
+			    r != NULL ? tly_relay_errmsg(r) : "");
+			tly_relay_close(r);
+			return (-1);
+		}
+		if (ids)
+			jobs[i].nids = 0;
+		for (int k = 0; ids && k < 64; k++) {
+			unsigned char env[ENV_BYTES];
+
+			randombytes_buf(env, sizeof env);
+			if (tly_relay_put(r, jobs[i].pk, env, sizeof env,
+			        jobs[i].ids[jobs[i].nids], NULL) == 0)
+				jobs[i].nids++;
+		}
+		tly_relay_close(r);
+	}
+	return (0);
+}
+
+/* Transactions and operations committed so far (tallyd stats). */
+static void
+commits(const char *tallyd, const char *conf, double *tx, double *ops)
+{
+	char  cmd[3 * PATH_MAX], line[256];
+	FILE *fp;
+
+	*tx = *ops = 0;
+	snprintf(cmd, sizeof cmd, "'%s' --config '%s' stats", tallyd, conf);
+	if ((fp = popen(cmd, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof line, fp) != NULL) {
+		if (strncmp(line, "tallyd_commits_total ", 21) == 0)
+			*tx = atof(line + 21);
+		else if (strncmp(line, "tallyd_committed_ops_total ", 27) == 0)
+			*ops = atof(line + 27);
+	}
+	if (pclose(fp) != 0)
+		fprintf(stderr, "bench_relay: tallyd stats failed\n");
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct job jobs[64];
 	struct echo       echo[ECHO_WORKS];
 	struct rlimit     rl;
-	struct result     res[3][3];
+	struct result     res[3][NOPS];
 	const int         conc[3] = { 1, 16, 64 };
-	char              dir[]   = "/tmp/tly-bench-XXXXXX", conf[PATH_MAX];
-	char              url[64], eurl[64], tallyd[PATH_MAX], cmd[3 * PATH_MAX];
+	char              dir[]   = "/tmp/tly-bench-XXXXXX";
+	char              conf[PATH_MAX], nconf[PATH_MAX], cmd[PATH_MAX + 16];
+	char              url[64], nurl[64], eurl[64], tallyd[PATH_MAX];
 	double            secs = argc > 1 ? atof(argv[1]) : 3.0;
+	double            tx0, tx1, ops0, ops1;
+	const char       *only = argc > 2 ? argv[2] : NULL;
 	nng_socket        es;
 	tly_relay        *idle[IDLE_CONNS];
 	FILE             *fp;
-	pid_t             pid;
+	pid_t             pid, npid;
 	long              rss0, rss1;
 	int               i, c, nidle = 0;
 
@@ -305,50 +459,23 @@ main(int argc, char **argv)
 		(void) setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	tallyd_path(tallyd, sizeof tallyd, argv[0]);
-	snprintf(url, sizeof url, "tcp://127.0.0.1:%d", free_port());
-	snprintf(eurl, sizeof eurl, "tcp://127.0.0.1:%d", free_port());
-	snprintf(conf, sizeof conf, "%s/tallyd.conf", dir);
-	fp = fopen(conf, "w");
-	fprintf(fp,
-	    "[server]\nlisten = %s\ndata = %s\nlog_level = warning\n"
-	    "[limits]\nrate = 0\nquota = 8G\n",
-	    url, dir);
-	fclose(fp);
-	if ((pid = fork()) == 0) {
-		execl(tallyd, "tallyd", "--config", conf, (char *) NULL);
-		perror(tallyd);
-		_exit(127);
-	}
-	/* Accounts: one per client, registered before measuring. */
+	/* The relay, and one that answers puts without storing them: the
+	 * same path through nng, the front end and the writer thread, no
+	 * SQLite. */
+	pid = start_tallyd(
+	    tallyd, dir, "relay", "", url, sizeof url, conf, sizeof conf);
+	npid = start_tallyd(tallyd, dir, "nodb",
+	    "[testing]\ndiscard_writes = yes\n", nurl, sizeof nurl, nconf,
+	    sizeof nconf);
 	for (i = 0; i < 64; i++) {
-		struct tly_relay_opts o;
-		tly_relay            *r;
-
-		memset(&o, 0, sizeof o);
-		o.retries    = 20;
-		o.backoff_ms = 50;
 		crypto_sign_keypair(jobs[i].pk, jobs[i].sk);
 		jobs[i].cap = MAX_LAT / 64;
 		jobs[i].lat = malloc(jobs[i].cap * sizeof *jobs[i].lat);
-		if (tly_relay_open(&r, url, &o) != 0 ||
-		    tly_relay_set_key(r, jobs[i].pk, jobs[i].sk) != 0 ||
-		    tly_relay_register(r, NULL) != 0) {
-			fprintf(stderr,
-			    "bench_relay: cannot register with %s: "
-			    "%s\n",
-			    tallyd, r != NULL ? tly_relay_errmsg(r) : "");
-			kill(pid, SIGKILL);
-			return (1);
-		}
-		/* Envelopes to fetch later. */
-		for (jobs[i].nids = 0; jobs[i].nids < 64; jobs[i].nids++) {
-			unsigned char env[ENV_BYTES];
-
-			randombytes_buf(env, sizeof env);
-			(void) tly_relay_put(r, jobs[i].pk, env, sizeof env,
-			    jobs[i].ids[jobs[i].nids], NULL);
-		}
-		tly_relay_close(r);
+	}
+	if (prepare(url, jobs, 1) != 0 || prepare(nurl, jobs, 0) != 0) {
+		kill(pid, SIGKILL);
+		kill(npid, SIGKILL);
+		return (1);
 	}
 	/* The bare echo server. */
 	nng_rep0_open(&es);
@@ -358,19 +485,37 @@ main(int argc, char **argv)
 		nng_ctx_open(&echo[i].ctx, es);
 		echo[i].sending = 0;
 	}
-	if (nng_listen(es, eurl, NULL, 0) != 0)
+	if (nng_listen(es, eurl_set(eurl, sizeof eurl), NULL, 0) != 0)
 		return (1);
 	for (i = 0; i < ECHO_WORKS; i++)
 		nng_ctx_recv(echo[i].ctx, echo[i].aio);
 
+	memset(res, 0, sizeof res);
 	for (c = 0; c < 3; c++) {
-		res[c][OP_PUT]   = run(OP_PUT, url, jobs, conc[c], secs);
-		res[c][OP_FETCH] = run(OP_FETCH, url, jobs, conc[c], secs);
-		res[c][OP_ECHO]  = run(OP_ECHO, eurl, jobs, conc[c], secs);
+		for (i = 0; i < NOPS; i++) {
+			if (!wanted(only, i, conc[c]))
+				continue;
+			if (i == OP_PUT)
+				commits(tallyd, conf, &tx0, &ops0);
+			res[c][i] = run(i,
+			    i == OP_ECHO          ? eurl
+			        : i == OP_PUTNODB ? nurl
+			                          : url,
+			    jobs, conc[c], secs,
+			    i == OP_ECHO          ? 0
+			        : i == OP_PUTNODB ? npid
+			                          : pid);
+			if (i == OP_PUT) {
+				commits(tallyd, conf, &tx1, &ops1);
+				if (tx1 > tx0)
+					res[c][i].batch =
+					    (ops1 - ops0) / (tx1 - tx0);
+			}
+		}
 	}
 	/* Memory with 1000 connected (authenticated) clients. */
 	rss0 = rss_kb(pid);
-	for (i = 0; i < IDLE_CONNS; i++) {
+	for (i = 0; i < (only != NULL ? 0 : IDLE_CONNS); i++) {
 		struct tly_relay_opts o;
 
 		memset(&o, 0, sizeof o);
@@ -387,52 +532,59 @@ main(int argc, char **argv)
 	}
 	rss1 = rss_kb(pid);
 
-	printf("tallyd over %s, %d-byte envelopes, %.0f s per figure\n", url,
-	    ENV_BYTES, secs);
-	printf("%-8s %8s %10s %9s %9s\n", "clients", "op", "req/s", "p50 ms",
-	    "p99 ms");
+	printf("tallyd over %s, %d-byte envelopes, %.0f s per figure; "
+	       "put-nodb: puts answered without SQLite\n",
+	    url, ENV_BYTES, secs);
+	printf("%-8s %8s %10s %9s %9s %10s %9s %7s\n", "clients", "op",
+	    "req/s", "p50 ms", "p99 ms", "tallyd us", "bench us", "ops/tx");
 	for (c = 0; c < 3; c++) {
-		static const char *names[] = { "put", "fetch", "echo" };
-
-		for (i = 0; i < 3; i++)
-			printf("%-8d %8s %10.0f %9.3f %9.3f\n", conc[c],
-			    names[i], res[c][i].ops, res[c][i].p50,
+		for (i = 0; i < NOPS; i++) {
+			if (!wanted(only, i, conc[c]))
+				continue;
+			printf("%-8d %8s %10.0f %9.3f %9.3f", conc[c],
+			    op_names[i], res[c][i].ops, res[c][i].p50,
 			    res[c][i].p99);
+			if (i == OP_ECHO)
+				printf(" %10s", "-");
+			else
+				printf(" %10.1f", res[c][i].cpu_us);
+			printf(" %9.1f", res[c][i].bench_us);
+			if (i == OP_PUT)
+				printf(" %7.1f", res[c][i].batch);
+			printf("\n");
+		}
 	}
-	printf("tallyd RSS: %ld kB before, %ld kB with %d connected clients\n",
-	    rss0, rss1, nidle);
+	if (nidle > 0)
+		printf("tallyd RSS: %ld kB before, %ld kB with %d connected "
+		       "clients\n",
+		    rss0, rss1, nidle);
 	if (getenv("TALLY_BENCH_JSON") != NULL &&
 	    (fp = fopen(getenv("TALLY_BENCH_JSON"), "w")) != NULL) {
 		fprintf(fp,
 		    "{\"secs\": %.1f, \"rss_kb_1000\": %ld, \"runs\": [", secs,
 		    rss1);
 		for (c = 0; c < 3; c++)
-			for (i = 0; i < 3; i++)
+			for (i = 0; i < NOPS; i++)
 				fprintf(fp,
 				    "%s{\"clients\": %d, \"op\": \"%s\", "
 				    "\"rps\": %.0f, \"p50_ms\": %.3f, "
-				    "\"p99_ms\": %.3f}",
-				    c + i ? ", " : "", conc[c],
-				    i == 0       ? "put"
-				        : i == 1 ? "fetch"
-				                 : "echo",
+				    "\"p99_ms\": %.3f, \"tallyd_cpu_us\": "
+				    "%.1f, "
+				    "\"bench_cpu_us\": %.1f, "
+				    "\"ops_per_commit\": %.1f}",
+				    c + i ? ", " : "", conc[c], op_names[i],
 				    res[c][i].ops, res[c][i].p50,
-				    res[c][i].p99);
+				    res[c][i].p99, res[c][i].cpu_us,
+				    res[c][i].bench_us, res[c][i].batch);
 		fprintf(fp, "]}\n");
 		fclose(fp);
 	}
-	/* Group commit at work: operations per transaction. */
-	snprintf(cmd, sizeof cmd,
-	    "'%s' --config '%s' stats | grep -E "
-	    "'^tallyd_(commits|committed_ops)_total '",
-	    tallyd, conf);
-	fflush(stdout);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_relay: tallyd stats failed\n");
 	for (i = 0; i < nidle; i++)
 		tly_relay_close(idle[i]);
 	kill(pid, SIGTERM);
+	kill(npid, SIGTERM);
 	waitpid(pid, NULL, 0);
+	waitpid(npid, NULL, 0);
 	nng_close(es);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

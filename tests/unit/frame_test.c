@@ -82,6 +82,9 @@ test_requests(void **state)
 	roundtrip(&q);
 	q.type = TLY_T_INFO;
 	roundtrip(&q);
+	q.type    = TLY_T_TRIM;
+	q.through = 0x1122334455667788ull;
+	roundtrip(&q);
 	q.type    = TLY_T_ADMIN;
 	q.argc    = 2;
 	q.argv[0] = "stats";
@@ -187,6 +190,20 @@ test_replies(void **state)
 	TT_INTEQ(e.len, 2);
 	TT_MEMEQ(e.data, "ok", 2);
 	TT_INTEQ(p.more, 1);
+
+	/* A trim reply; more than TLY_TRIM_MAX dropped cannot be. */
+	tly_buf_reset(&b);
+	TT_PASS(tly_rep_begin(&b, TLY_T_TRIM | TLY_T_REPLY, 1));
+	TT_PASS(tly_buf_u32(&b, 3));
+	TT_PASS(tly_buf_u64(&b, 40));
+	tly_rep_end(&b, 0);
+	TT_PASS(tly_rep_decode(&p, TLY_T_TRIM, b.p, b.len));
+	TT_INTEQ(p.trimmed, 3);
+	TT_INTEQ(p.floor, 40);
+	b.p[TLY_FRAME_HDR + 1] = 1;
+	TT_FAIL(tly_rep_decode(&p, TLY_T_TRIM, b.p, b.len), TALLY_EFORMAT);
+	b.p[TLY_FRAME_HDR + 1] = 0;
+	TT_FAIL(tly_rep_decode(&p, TLY_T_TRIM, b.p, b.len - 1), TALLY_EFORMAT);
 	tly_buf_free(&b);
 }
 

@@ -432,6 +432,7 @@ tally_close(tally *t)
 	for (size_t i = 0; i < TLY_STMT_CACHE; i++)
 		if (t->cache[i].st != NULL)
 			sqlite3_finalize(t->cache[i].st);
+	tly_sync_free(t);
 	if (t->db != NULL)
 		sqlite3_close_v2(t->db);
 	tly_identity_close(t);

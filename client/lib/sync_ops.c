@@ -1,0 +1,1248 @@
+/*
+ * sync_ops.c -- applying other devices' operations to the replica, and
+ * the importers' set-based recording of operations (sync_int.h).
+ *
+ * Applying an operation (dev, clock, tbl, key, cols), inside a
+ * transaction that holds the 'applying' row:
+ *   1. store it in sync_op; if it was there already, stop (a batch read
+ *      twice changes nothing);
+ *   2. read the row's other operations; if one is a delete, stop (a
+ *      delete wins, whatever the clocks);
+ *   3. a delete removes the row (its cascades follow, unrecorded: the
+ *      device that deleted recorded them);
+ *   4. otherwise each field of the operation is kept unless a newer
+ *      operation ((clock, dev) greater) of the row set it; the kept
+ *      fields update the row, or, when the row is not there, the row is
+ *      inserted with each field from the newest operation that set it.
+ * Whatever order the operations come in, a field ends with the value of
+ * its newest operation, and a deleted row stays deleted.
+ *
+ * A row whose parent (the person of an interaction, ...) is gone is not
+ * stored: ON DELETE CASCADE would have removed it where the parent was
+ * deleted after it came.  A reference that would be SET NULL is stored
+ * as NULL.  Other refusals of the database (a CHECK, a UNIQUE index) skip
+ * the operation; it stays in sync_op.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sync_int.h"
+#include "tly_sync.h"
+
+int tly_sync_crash_at;
+
+/* -- The tables ------------------------------------------------------- */
+
+#define COMMA ,
+#define CN(r, c) #c
+#define C0(r, c) 0
+#define C1(r, c) 1
+
+static const char *const person_cols[] = { TLY_SYNC_PERSON(CN, CN, _, COMMA) };
+static const unsigned char person_blob[] = { TLY_SYNC_PERSON(C0, C1, _, COMMA) };
+static const char *const interaction_cols[] = {
+	TLY_SYNC_INTERACTION(CN, CN, _, COMMA)
+};
+static const unsigned char interaction_blob[] = {
+	TLY_SYNC_INTERACTION(C0, C1, _, COMMA)
+};
+static const char *const intro_cols[] = {
+	TLY_SYNC_INTRODUCTION(CN, CN, _, COMMA)
+};
+static const unsigned char intro_blob[] = {
+	TLY_SYNC_INTRODUCTION(C0, C1, _, COMMA)
+};
+static const char *const favor_cols[] = { TLY_SYNC_FAVOR(CN, CN, _, COMMA) };
+static const unsigned char favor_blob[] = { TLY_SYNC_FAVOR(C0, C1, _, COMMA) };
+static const char *const reference_cols[] = {
+	TLY_SYNC_REFERENCE(CN, CN, _, COMMA)
+};
+static const unsigned char reference_blob[] = {
+	TLY_SYNC_REFERENCE(C0, C1, _, COMMA)
+};
+static const char *const use_cols[] = {
+	TLY_SYNC_REFERENCE_USE(CN, CN, _, COMMA)
+};
+static const unsigned char use_blob[] = {
+	TLY_SYNC_REFERENCE_USE(C0, C1, _, COMMA)
+};
+static const char *const peer_cols[] = { TLY_SYNC_PEER(CN, CN, _, COMMA) };
+static const unsigned char peer_blob[] = { TLY_SYNC_PEER(C0, C1, _, COMMA) };
+static const char *const record_cols[] = { TLY_SYNC_RECORD(CN, CN, _, COMMA) };
+static const unsigned char record_blob[] = {
+	TLY_SYNC_RECORD(C0, C1, _, COMMA)
+};
+static const char *const device_cols[] = { TLY_SYNC_DEVICE(CN, CN, _, COMMA) };
+static const unsigned char device_blob[] = {
+	TLY_SYNC_DEVICE(C0, C1, _, COMMA)
+};
+
+/* References between synced tables (schema.c's REFERENCES clauses). */
+static const struct tly_sync_fk person_fks[] = {
+	{ "referred_by", TLY_ST_PERSON, 0 },
+};
+static const struct tly_sync_fk interaction_fks[] = {
+	{ "person", TLY_ST_PERSON, 1 },
+};
+static const struct tly_sync_fk intro_fks[] = {
+	{ "by", TLY_ST_PERSON, 1 },
+	{ "a", TLY_ST_PERSON, 1 },
+	{ "b", TLY_ST_PERSON, 1 },
+};
+static const struct tly_sync_fk favor_fks[] = {
+	{ "person", TLY_ST_PERSON, 1 },
+	{ "intro", TLY_ST_INTRODUCTION, 0 },
+};
+static const struct tly_sync_fk reference_fks[] = {
+	{ "person", TLY_ST_PERSON, 1 },
+};
+static const struct tly_sync_fk use_fks[] = {
+	{ "reference", TLY_ST_REFERENCE, 1 },
+};
+static const struct tly_sync_fk peer_fks[] = {
+	{ NULL, TLY_ST_PERSON, 1 }, /* the key */
+};
+static const struct tly_sync_fk record_fks[] = {
+	{ "person", TLY_ST_PERSON, 0 },
+	{ "favor", TLY_ST_FAVOR, 0 },
+};
+
+#define N(a) ((int) (sizeof(a) / sizeof((a)[0])))
+#define TABLE(name, key, c, b, f) { name, key, c, b, N(c), f, N(f) }
+
+const struct tly_sync_table tly_sync_tables[TLY_ST_N] = {
+	[TLY_ST_PERSON] = TABLE("person", "id", person_cols, person_blob,
+	    person_fks),
+	[TLY_ST_INTERACTION] = TABLE("interaction", "id", interaction_cols,
+	    interaction_blob, interaction_fks),
+	[TLY_ST_INTRODUCTION] = TABLE("introduction", "id", intro_cols,
+	    intro_blob, intro_fks),
+	[TLY_ST_FAVOR] = TABLE("favor", "id", favor_cols, favor_blob,
+	    favor_fks),
+	[TLY_ST_REFERENCE] = TABLE("reference", "id", reference_cols,
+	    reference_blob, reference_fks),
+	[TLY_ST_REFERENCE_USE] = TABLE("reference_use", "id", use_cols,
+	    use_blob, use_fks),
+	[TLY_ST_PEER] = TABLE("peer", "person", peer_cols, peer_blob,
+	    peer_fks),
+	[TLY_ST_RECORD] = TABLE("record", "id", record_cols, record_blob,
+	    record_fks),
+	[TLY_ST_DEVICE] = { "device", "id", device_cols, device_blob,
+	    N(device_cols), NULL, 0 },
+};
+
+_Static_assert(N(record_cols) + 1 <= TLY_SYNC_MAXCOLS, "widest table");
+
+/* The insert triggers, as schema.c made them (bulk mode compares). */
+static const char *const ai_sql[TLY_ST_N] = {
+	[TLY_ST_PERSON] = TLY_SYNC_TRIGGER_AI("person", "1", "id",
+	    TLY_SYNC_PERSON),
+	[TLY_ST_INTERACTION] = TLY_SYNC_TRIGGER_AI("interaction", "2", "id",
+	    TLY_SYNC_INTERACTION),
+	[TLY_ST_INTRODUCTION] = TLY_SYNC_TRIGGER_AI("introduction", "3", "id",
+	    TLY_SYNC_INTRODUCTION),
+	[TLY_ST_FAVOR] = TLY_SYNC_TRIGGER_AI("favor", "4", "id",
+	    TLY_SYNC_FAVOR),
+	[TLY_ST_REFERENCE] = TLY_SYNC_TRIGGER_AI("reference", "5", "id",
+	    TLY_SYNC_REFERENCE),
+	[TLY_ST_REFERENCE_USE] = TLY_SYNC_TRIGGER_AI("reference_use", "6",
+	    "id", TLY_SYNC_REFERENCE_USE),
+	[TLY_ST_PEER] = TLY_SYNC_TRIGGER_AI("peer", "7", "person",
+	    TLY_SYNC_PEER),
+	[TLY_ST_RECORD] = TLY_SYNC_TRIGGER_AI("record", "8", "id",
+	    TLY_SYNC_RECORD),
+	[TLY_ST_DEVICE] = TLY_SYNC_TRIGGER_AI("device", "9", "id",
+	    TLY_SYNC_DEVICE),
+};
+
+/* What bulk mode records for the rows added: ?1 device, ?2 first clock,
+ * ?3 the table's largest rid before. */
+#define BULK_OPS(tab, no, key, LIST)                                          \
+	"INSERT INTO sync_op(dev, clock, tbl, key, cols)"                    \
+	" SELECT ?1, ?2 - 1 + row_number() OVER (ORDER BY r.rid), " no       \
+	", r." key ", " TLY_SYNC_ROW_JSON(LIST, "r") " FROM " tab " r"       \
+	" WHERE r.rid > ?3"
+static const char *const bulk_sql[TLY_ST_N] = {
+	[TLY_ST_PERSON] = BULK_OPS("person", "1", "id", TLY_SYNC_PERSON),
+	[TLY_ST_INTERACTION] = BULK_OPS("interaction", "2", "id",
+	    TLY_SYNC_INTERACTION),
+	[TLY_ST_INTRODUCTION] = BULK_OPS("introduction", "3", "id",
+	    TLY_SYNC_INTRODUCTION),
+	[TLY_ST_FAVOR] = BULK_OPS("favor", "4", "id", TLY_SYNC_FAVOR),
+	[TLY_ST_REFERENCE] = BULK_OPS("reference", "5", "id",
+	    TLY_SYNC_REFERENCE),
+	[TLY_ST_REFERENCE_USE] = BULK_OPS("reference_use", "6", "id",
+	    TLY_SYNC_REFERENCE_USE),
+	[TLY_ST_PEER] = BULK_OPS("peer", "7", "person", TLY_SYNC_PEER),
+	[TLY_ST_RECORD] = BULK_OPS("record", "8", "id", TLY_SYNC_RECORD),
+	[TLY_ST_DEVICE] = BULK_OPS("device", "9", "id", TLY_SYNC_DEVICE),
+};
+
+/* -- Per-handle state ------------------------------------------------- */
+
+#define UPD_CACHE 64 /* cached UPDATE statements, by (table, fields) */
+
+struct tly_sync {
+	uint64_t      dev;                /* this device, 0 until read */
+	sqlite3_stmt *ins[TLY_ST_N];      /* INSERT of a whole row */
+	sqlite3_stmt *del[TLY_ST_N];      /* DELETE by key */
+	sqlite3_stmt *has[TLY_ST_N];      /* SELECT 1 by key */
+	struct {
+		int           tbl;
+		uint32_t      mask;
+		sqlite3_stmt *st;
+	} upd[UPD_CACHE];
+	int     nupd;
+	tly_buf scratch;                  /* the operation's decoded values */
+	/* bulk mode */
+	int     bulk;                     /* the insert triggers are dropped */
+	int     bulk_index;               /* and sync_op_row */
+	int64_t base[TLY_ST_N];           /* largest rid before */
+};
+
+static struct tly_sync *
+sync_state(tally *t)
+{
+	if (t->sync == NULL)
+		t->sync = calloc(1, sizeof *t->sync);
+	if (t->sync == NULL)
+		tly_seterr(t, TALLY_ENOMEM, "out of memory");
+	return (t->sync);
+}
+
+void
+tly_sync_free(tally *t)
+{
+	struct tly_sync *s = t->sync;
+
+	if (s == NULL)
+		return;
+	for (int i = 0; i < TLY_ST_N; i++) {
+		sqlite3_finalize(s->ins[i]);
+		sqlite3_finalize(s->del[i]);
+		sqlite3_finalize(s->has[i]);
+	}
+	for (int i = 0; i < s->nupd; i++)
+		sqlite3_finalize(s->upd[i].st);
+	tly_buf_free(&s->scratch);
+	free(s);
+	t->sync = NULL;
+}
+
+int
+tly_sync_device(tally *t, uint64_t *dev)
+{
+	struct tly_sync *s = sync_state(t);
+	sqlite3_stmt    *st;
+	int              rc;
+
+	if (s == NULL)
+		return (TALLY_ENOMEM);
+	if (s->dev == 0) {
+		st = tly_stmt(t, "SELECT v FROM sync_state WHERE k = 'device'");
+		if (st == NULL)
+			return (TALLY_EINTERNAL);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			s->dev = (uint64_t) sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return (tly_dberr(t, "reading the device id"));
+		if (s->dev == 0)
+			return (tly_seterr(t, TALLY_ENOTINIT,
+			    "the replica has no device id"));
+	}
+	*dev = s->dev;
+	return (0);
+}
+
+/* Prepares sql (freed by the caller) into *st once. */
+static int
+prepare(tally *t, sqlite3_stmt **st, char *sql)
+{
+	int rc;
+
+	if (sql == NULL)
+		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+	rc = sqlite3_prepare_v3(t->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	    NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return (tly_dberr(t, "preparing to apply operations"));
+	return (0);
+}
+
+static sqlite3_stmt *
+stmt_ins(tally *t, struct tly_sync *s, int tb)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	char                        *cols, *qs, *sql;
+
+	if (s->ins[tb] != NULL) {
+		sqlite3_reset(s->ins[tb]);
+		sqlite3_clear_bindings(s->ins[tb]);
+		return (s->ins[tb]);
+	}
+	cols = sqlite3_mprintf("\"%w\"", d->key);
+	qs   = sqlite3_mprintf("?1");
+	for (int i = 0; i < d->ncols && cols != NULL && qs != NULL; i++) {
+		char *c2 = sqlite3_mprintf("%s, \"%w\"", cols, d->cols[i]);
+		char *q2 = sqlite3_mprintf("%s, ?%d", qs, i + 2);
+
+		sqlite3_free(cols);
+		sqlite3_free(qs);
+		cols = c2;
+		qs   = q2;
+	}
+	sql = cols != NULL && qs != NULL
+	    ? sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) VALUES (%s)",
+	          d->name, cols, qs)
+	    : NULL;
+	sqlite3_free(cols);
+	sqlite3_free(qs);
+	if (prepare(t, &s->ins[tb], sql) != 0)
+		return (NULL);
+	return (s->ins[tb]);
+}
+
+static sqlite3_stmt *
+stmt_key(tally *t, sqlite3_stmt **cache, const char *fmt, int tb)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+
+	if (cache[tb] != NULL) {
+		sqlite3_reset(cache[tb]);
+		return (cache[tb]);
+	}
+	if (prepare(t, &cache[tb], sqlite3_mprintf(fmt, d->name, d->key)) != 0)
+		return (NULL);
+	return (cache[tb]);
+}
+
+static sqlite3_stmt *
+stmt_del(tally *t, struct tly_sync *s, int tb)
+{
+	return (stmt_key(t, s->del,
+	    "DELETE FROM main.\"%w\" WHERE \"%w\" = ?1", tb));
+}
+
+static sqlite3_stmt *
+stmt_has(tally *t, struct tly_sync *s, int tb)
+{
+	return (stmt_key(t, s->has,
+	    "SELECT 1 FROM main.\"%w\" WHERE \"%w\" = ?1", tb));
+}
+
+static sqlite3_stmt *
+stmt_upd(tally *t, struct tly_sync *s, int tb, uint32_t mask)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	char                        *set = NULL, *sql;
+	int                          k;
+
+	for (k = 0; k < s->nupd; k++)
+		if (s->upd[k].tbl == tb && s->upd[k].mask == mask) {
+			sqlite3_reset(s->upd[k].st);
+			sqlite3_clear_bindings(s->upd[k].st);
+			return (s->upd[k].st);
+		}
+	if (s->nupd == UPD_CACHE) {
+		for (k = 0; k < s->nupd; k++)
+			sqlite3_finalize(s->upd[k].st);
+		s->nupd = 0;
+	}
+	for (int i = 0; i < d->ncols; i++) {
+		char *s2;
+
+		if (!(mask & (1u << i)))
+			continue;
+		s2 = sqlite3_mprintf("%s%s\"%w\" = ?%d", set ? set : "",
+		    set ? ", " : "", d->cols[i], i + 2);
+		sqlite3_free(set);
+		if ((set = s2) == NULL)
+			break;
+	}
+	sql = set != NULL ? sqlite3_mprintf(
+	                        "UPDATE main.\"%w\" SET %s WHERE \"%w\" = ?1",
+	                        d->name, set, d->key)
+	                  : NULL;
+	sqlite3_free(set);
+	k = s->nupd;
+	if (prepare(t, &s->upd[k].st, sql) != 0)
+		return (NULL);
+	s->upd[k].tbl  = tb;
+	s->upd[k].mask = mask;
+	s->nupd++;
+	return (s->upd[k].st);
+}
+
+/* -- The fields of an operation --------------------------------------- */
+
+struct sfield {
+	int         type; /* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT, _BLOB */
+	int64_t     i;
+	double      d;
+	const char *s; /* text or blob, in the scratch buffer */
+	size_t      n;
+};
+
+struct srow {
+	uint32_t      mask; /* fields present */
+	struct sfield f[TLY_SYNC_MAXCOLS];
+};
+
+struct jrd {
+	const unsigned char *p;
+	size_t               n, o;
+	unsigned char       *out; /* scratch: decoded strings */
+	size_t               olen;
+};
+
+static void
+jws(struct jrd *j)
+{
+	while (j->o < j->n && (j->p[j->o] == ' ' || j->p[j->o] == '\t' ||
+	                          j->p[j->o] == '\n' || j->p[j->o] == '\r'))
+		j->o++;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+static void
+put_utf8(struct jrd *j, uint32_t c)
+{
+	unsigned char *o = j->out + j->olen;
+
+	if (c < 0x80) {
+		o[0] = (unsigned char) c;
+		j->olen += 1;
+	} else if (c < 0x800) {
+		o[0] = (unsigned char) (0xc0 | (c >> 6));
+		o[1] = (unsigned char) (0x80 | (c & 0x3f));
+		j->olen += 2;
+	} else if (c < 0x10000) {
+		o[0] = (unsigned char) (0xe0 | (c >> 12));
+		o[1] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+		o[2] = (unsigned char) (0x80 | (c & 0x3f));
+		j->olen += 3;
+	} else {
+		o[0] = (unsigned char) (0xf0 | (c >> 18));
+		o[1] = (unsigned char) (0x80 | ((c >> 12) & 0x3f));
+		o[2] = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+		o[3] = (unsigned char) (0x80 | (c & 0x3f));
+		j->olen += 4;
+	}
+}
+
+static int
+hex4(struct jrd *j, uint32_t *v)
+{
+	*v = 0;
+	if (j->n - j->o < 4)
+		return (-1);
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(j->p[j->o + (size_t) i]);
+		if (h < 0)
+			return (-1);
+		*v = (*v << 4) | (uint32_t) h;
+	}
+	j->o += 4;
+	return (0);
+}
+
+/* Reads a JSON string (at its '"') into the scratch; *s, *len.  Every
+ * escape decodes to no more bytes than it takes, so the scratch (as
+ * large as the input) never overflows. */
+static int
+jstring(struct jrd *j, const char **s, size_t *len)
+{
+	size_t start;
+
+	if (j->o >= j->n || j->p[j->o] != '"')
+		return (-1);
+	j->o++;
+	start = j->olen;
+	for (;;) {
+		unsigned char c;
+
+		if (j->o >= j->n)
+			return (-1);
+		c = j->p[j->o++];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return (-1);
+		if (c != '\\') {
+			j->out[j->olen++] = c;
+			continue;
+		}
+		if (j->o >= j->n)
+			return (-1);
+		c = j->p[j->o++];
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			j->out[j->olen++] = c;
+			break;
+		case 'b':
+			j->out[j->olen++] = '\b';
+			break;
+		case 'f':
+			j->out[j->olen++] = '\f';
+			break;
+		case 'n':
+			j->out[j->olen++] = '\n';
+			break;
+		case 'r':
+			j->out[j->olen++] = '\r';
+			break;
+		case 't':
+			j->out[j->olen++] = '\t';
+			break;
+		case 'u': {
+			uint32_t u, lo;
+
+			if (hex4(j, &u) != 0)
+				return (-1);
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return (-1);
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (j->n - j->o < 2 || j->p[j->o] != '\\' ||
+				    j->p[j->o + 1] != 'u')
+					return (-1);
+				j->o += 2;
+				if (hex4(j, &lo) != 0 || lo < 0xdc00 ||
+				    lo > 0xdfff)
+					return (-1);
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			}
+			if (u == 0)
+				return (-1);
+			put_utf8(j, u);
+			break;
+		}
+		default:
+			return (-1);
+		}
+	}
+	*s   = (const char *) j->out + start;
+	*len = j->olen - start;
+	if (!tly_utf8_valid(*s, *len))
+		return (-1);
+	j->out[j->olen++] = '\0';
+	return (0);
+}
+
+static int
+jnumber(struct jrd *j, struct sfield *f)
+{
+	size_t start = j->o, n;
+	int    real  = 0;
+	char   buf[64], *end;
+
+	if (j->o < j->n && j->p[j->o] == '-')
+		j->o++;
+	if (j->o >= j->n || j->p[j->o] < '0' || j->p[j->o] > '9')
+		return (-1);
+	if (j->p[j->o] == '0')
+		j->o++;
+	else
+		while (j->o < j->n && j->p[j->o] >= '0' && j->p[j->o] <= '9')
+			j->o++;
+	if (j->o < j->n && j->p[j->o] == '.') {
+		real = 1;
+		j->o++;
+		if (j->o >= j->n || j->p[j->o] < '0' || j->p[j->o] > '9')
+			return (-1);
+		while (j->o < j->n && j->p[j->o] >= '0' && j->p[j->o] <= '9')
+			j->o++;
+	}
+	if (j->o < j->n && (j->p[j->o] == 'e' || j->p[j->o] == 'E')) {
+		real = 1;
+		j->o++;
+		if (j->o < j->n && (j->p[j->o] == '+' || j->p[j->o] == '-'))
+			j->o++;
+		if (j->o >= j->n || j->p[j->o] < '0' || j->p[j->o] > '9')
+			return (-1);
+		while (j->o < j->n && j->p[j->o] >= '0' && j->p[j->o] <= '9')
+			j->o++;
+	}
+	n = j->o - start;
+	if (n >= sizeof buf)
+		return (-1);
+	memcpy(buf, j->p + start, n);
+	buf[n] = '\0';
+	if (!real) {
+		int64_t v   = 0;
+		int     neg = buf[0] == '-';
+
+		for (const char *c = buf + neg; *c != '\0'; c++) {
+			int dgt = *c - '0';
+			if (v > (INT64_MAX - dgt) / 10) {
+				if (neg && v == INT64_MAX / 10 && dgt == 8 &&
+				    c[1] == '\0') {
+					v = INT64_MIN;
+					neg = 0;
+					break;
+				}
+				return (-1);
+			}
+			v = v * 10 + dgt;
+		}
+		f->type = SQLITE_INTEGER;
+		f->i    = neg ? -v : v;
+		return (0);
+	}
+	f->type = SQLITE_FLOAT;
+	f->d    = strtod(buf, &end);
+	return (*end == '\0' ? 0 : -1);
+}
+
+static int
+jword(struct jrd *j, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (j->n - j->o < n || memcmp(j->p + j->o, w, n) != 0)
+		return (-1);
+	j->o += n;
+	return (0);
+}
+
+/* Parses the fields p[0..n) of an operation on table tb into r (values
+ * in the scratch buffer j->out, at least n + 1 bytes).  Only the keys
+ * when keys_only.  -1 for anything but a flat object of the table's
+ * columns, each at most once, blobs as hex. */
+static int
+parse_fields(int tb, const unsigned char *p, size_t n, unsigned char *scratch,
+    struct srow *r, int keys_only)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	struct jrd                   j = { p, n, 0, scratch, 0 };
+
+	r->mask = 0;
+	jws(&j);
+	if (j.o >= j.n || j.p[j.o++] != '{')
+		return (-1);
+	jws(&j);
+	if (j.o < j.n && j.p[j.o] == '}') {
+		j.o++;
+		goto end;
+	}
+	for (;;) {
+		const char    *name;
+		size_t         nlen, mark;
+		int            col = -1;
+		struct sfield *f;
+
+		if (jstring(&j, &name, &nlen) != 0)
+			return (-1);
+		for (int i = 0; i < d->ncols; i++)
+			if (strlen(d->cols[i]) == nlen &&
+			    memcmp(d->cols[i], name, nlen) == 0)
+				col = i;
+		if (col < 0 || (r->mask & (1u << col)))
+			return (-1);
+		r->mask |= 1u << col;
+		f = &r->f[col];
+		memset(f, 0, sizeof *f);
+		j.olen = (size_t) (name - (const char *) j.out); /* reuse */
+		jws(&j);
+		if (j.o >= j.n || j.p[j.o++] != ':')
+			return (-1);
+		jws(&j);
+		if (j.o >= j.n)
+			return (-1);
+		mark = j.olen;
+		switch (j.p[j.o]) {
+		case '"':
+			if (jstring(&j, &f->s, &f->n) != 0)
+				return (-1);
+			f->type = SQLITE_TEXT;
+			if (d->blob[col]) {
+				unsigned char *b = j.out + mark;
+
+				if (f->n % 2 != 0)
+					return (-1);
+				for (size_t i = 0; i < f->n / 2; i++) {
+					int h = hexval(f->s[2 * i]);
+					int l = hexval(f->s[2 * i + 1]);
+					if (h < 0 || l < 0)
+						return (-1);
+					b[i] = (unsigned char) (h << 4 | l);
+				}
+				f->n /= 2;
+				f->type = SQLITE_BLOB;
+				j.olen  = mark + f->n + 1;
+			}
+			break;
+		case 'n':
+			if (jword(&j, "null") != 0)
+				return (-1);
+			f->type = SQLITE_NULL;
+			break;
+		case 't':
+		case 'f':
+			f->type = SQLITE_INTEGER;
+			f->i    = j.p[j.o] == 't';
+			if (jword(&j, f->i ? "true" : "false") != 0)
+				return (-1);
+			break;
+		default:
+			if (jnumber(&j, f) != 0)
+				return (-1);
+			break;
+		}
+		if (keys_only)
+			j.olen = 0;
+		jws(&j);
+		if (j.o >= j.n)
+			return (-1);
+		if (j.p[j.o] == '}') {
+			j.o++;
+			break;
+		}
+		if (j.p[j.o++] != ',')
+			return (-1);
+		jws(&j);
+	}
+end:
+	jws(&j);
+	return (j.o == j.n ? 0 : -1);
+}
+
+static int
+bind_field(sqlite3_stmt *st, int i, const struct sfield *f)
+{
+	switch (f->type) {
+	case SQLITE_INTEGER:
+		return (sqlite3_bind_int64(st, i, f->i));
+	case SQLITE_FLOAT:
+		return (sqlite3_bind_double(st, i, f->d));
+	case SQLITE_TEXT:
+		return (sqlite3_bind_text(st, i, f->s, (int) f->n,
+		    SQLITE_STATIC));
+	case SQLITE_BLOB:
+		return (sqlite3_bind_blob(st, i, f->s, (int) f->n,
+		    SQLITE_STATIC));
+	default:
+		return (sqlite3_bind_null(st, i));
+	}
+}
+
+/* -- Applying ----------------------------------------------------------- */
+
+int
+tly_sync_apply_begin(tally *t)
+{
+	sqlite3_stmt *st;
+
+	if (sync_state(t) == NULL)
+		return (TALLY_ENOMEM);
+	st = tly_stmt(t, "INSERT OR REPLACE INTO sync_state(k, v)"
+	                 " VALUES ('applying', 1)");
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	return (tly_step_done(t, st, "applying operations"));
+}
+
+int
+tly_sync_apply_end(tally *t, uint64_t maxclock)
+{
+	sqlite3_stmt *st;
+	int           rv;
+
+	if ((st = tly_stmt(t, "DELETE FROM sync_state WHERE k = 'applying'")) ==
+	    NULL)
+		return (TALLY_EINTERNAL);
+	if ((rv = tly_step_done(t, st, "applying operations")) != 0)
+		return (rv);
+	if ((st = tly_stmt(t, "UPDATE sync_state SET v = max(v, ?1)"
+	                      " WHERE k = 'seen'")) == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_int64(st, 1, (int64_t) maxclock);
+	return (tly_step_done(t, st, "applying operations"));
+}
+
+/* Is there a row keyed key (of length n) in table tb?  1, 0 or -code. */
+static int
+row_exists(tally *t, struct tly_sync *s, int tb, const char *key, size_t n)
+{
+	sqlite3_stmt *st = stmt_has(t, s, tb);
+	int           rc;
+
+	if (st == NULL)
+		return (-TALLY_EINTERNAL);
+	sqlite3_bind_text(st, 1, key, (int) n, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return (1);
+	if (rc == SQLITE_DONE)
+		return (0);
+	return (-tly_dberr(t, "applying operations"));
+}
+
+/* After a FOREIGN KEY failure: a field naming a row that is not there
+ * becomes NULL (SET NULL) or drops the whole row (CASCADE: returns 1).
+ * *changed says whether a field was cleared.  0, 1 or -code. */
+static int
+fix_refs(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
+    struct srow *r, uint32_t mask, int *changed)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	int                          e;
+
+	*changed = 0;
+	for (int k = 0; k < d->nfks; k++) {
+		const struct tly_sync_fk *fk = &d->fks[k];
+		int                       col = -1;
+
+		if (fk->col == NULL) {
+			if ((e = row_exists(t, s, fk->parent, key, klen)) < 0)
+				return (e);
+			if (e == 0)
+				return (1);
+			continue;
+		}
+		for (int i = 0; i < d->ncols; i++)
+			if (strcmp(d->cols[i], fk->col) == 0)
+				col = i;
+		if (col < 0 || !(mask & (1u << col)) ||
+		    r->f[col].type != SQLITE_TEXT)
+			continue;
+		if ((e = row_exists(t, s, fk->parent, r->f[col].s,
+		         r->f[col].n)) < 0)
+			return (e);
+		if (e == 1)
+			continue;
+		if (fk->cascade)
+			return (1);
+		r->f[col].type = SQLITE_NULL;
+		*changed       = 1;
+	}
+	return (0);
+}
+
+/* Steps an INSERT or UPDATE: 0 (stored), 1 (refused by a constraint) or
+ * a TALLY_E* code. */
+static int
+step_write(tally *t, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return (0);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return (1);
+	return (tly_dberr(t, "applying operations"));
+}
+
+static int
+delete_row(tally *t, struct tly_sync *s, int tb, const char *key, size_t n)
+{
+	sqlite3_stmt *st = stmt_del(t, s, tb);
+
+	if (st == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_text(st, 1, key, (int) n, SQLITE_STATIC);
+	return (tly_step_done(t, st, "applying operations"));
+}
+
+/* Writes the fields mask of r to the row (update) or as a new row.
+ * 0 (stored), 1 (not stored) or a code. */
+static int
+write_row(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
+    struct srow *r, uint32_t mask, int update)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	int                          rv, changed;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		sqlite3_stmt *st = update ? stmt_upd(t, s, tb, mask)
+		                          : stmt_ins(t, s, tb);
+
+		if (st == NULL)
+			return (TALLY_EINTERNAL);
+		sqlite3_bind_text(st, 1, key, (int) klen, SQLITE_STATIC);
+		for (int i = 0; i < d->ncols; i++)
+			if (mask & (1u << i))
+				bind_field(st, i + 2, &r->f[i]);
+		if ((rv = step_write(t, st)) != 1)
+			return (rv);
+		if (sqlite3_extended_errcode(t->db) !=
+		        SQLITE_CONSTRAINT_FOREIGNKEY ||
+		    attempt > 0)
+			return (1);
+		if ((rv = fix_refs(t, s, tb, key, klen, r, mask, &changed)) <
+		    0)
+			return (-rv);
+		if (rv == 1) {
+			/* Its parent is gone: so is the row. */
+			if (update &&
+			    (rv = delete_row(t, s, tb, key, klen)) != 0)
+				return (rv);
+			return (1);
+		}
+		if (!changed)
+			return (1);
+	}
+	return (1);
+}
+
+/* Another operation of the same row. */
+struct other {
+	uint64_t       dev, clock;
+	unsigned char *cols; /* malloc'd copy, NUL-terminated */
+	size_t         n;
+};
+
+static int
+newer(uint64_t c1, uint64_t d1, uint64_t c2, uint64_t d2)
+{
+	return (c1 > c2 || (c1 == c2 && d1 > d2));
+}
+
+/* The row was not there: builds it from every operation (the newest
+ * value of each field) and inserts it. */
+static int
+fold_insert(tally *t, struct tly_sync *s, int tb, const char *key,
+    size_t klen, struct srow *r, uint64_t clock, uint64_t dev,
+    struct other *o, size_t no, uint32_t keep)
+{
+	struct srow    *rows;
+	unsigned char **scr;
+	uint64_t        bc[TLY_SYNC_MAXCOLS], bd[TLY_SYNC_MAXCOLS];
+	int             rv = 0;
+
+	rows = calloc(no, sizeof *rows);
+	scr  = calloc(no, sizeof *scr);
+	if (rows == NULL || scr == NULL) {
+		rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->mask &= keep;
+	for (int i = 0; i < TLY_SYNC_MAXCOLS; i++) {
+		bc[i] = clock;
+		bd[i] = dev;
+	}
+	for (size_t k = 0; k < no; k++) {
+		if ((scr[k] = malloc(o[k].n + 1)) == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (parse_fields(tb, o[k].cols, o[k].n, scr[k], &rows[k], 0) !=
+		    0)
+			continue; /* never stored that way: ignore */
+		for (int i = 0; i < tly_sync_tables[tb].ncols; i++) {
+			if (!(rows[k].mask & (1u << i)))
+				continue;
+			if ((r->mask & (1u << i)) &&
+			    !newer(o[k].clock, o[k].dev, bc[i], bd[i]))
+				continue;
+			r->f[i] = rows[k].f[i];
+			r->mask |= 1u << i;
+			bc[i] = o[k].clock;
+			bd[i] = o[k].dev;
+		}
+	}
+	rv = write_row(t, s, tb, key, klen, r, r->mask, 0);
+out:
+	for (size_t k = 0; scr != NULL && k < no; k++)
+		free(scr[k]);
+	free(scr);
+	free(rows);
+	return (rv);
+}
+
+int
+tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
+    struct tly_apply_stats *st)
+{
+	struct tly_sync *s = sync_state(t);
+	const char      *key = (const char *) op->key;
+	sqlite3_stmt    *q;
+	struct other    *o = NULL;
+	size_t           no = 0, cap = 0;
+	struct srow      r;
+	uint32_t         newer_mask = 0;
+	int              rc, rv = 0, tomb = 0, e;
+
+	if (s == NULL)
+		return (TALLY_ENOMEM);
+	st->ops++;
+	if (op->clock > st->maxclock)
+		st->maxclock = op->clock;
+	if (op->table == 0 || op->table >= TLY_ST_N || dev == 0 ||
+	    op->clock > INT64_MAX || dev > INT64_MAX ||
+	    !tly_utf8_valid(op->key, op->keylen) ||
+	    memchr(op->key, '\0', op->keylen) != NULL)
+		return (tly_seterr(t, TALLY_EFORMAT,
+		    "an operation names no known table or row"));
+	if (tly_sync_crash_at > 0 && --tly_sync_crash_at == 0)
+		return (tly_seterr(t, TALLY_EIO, "simulated crash"));
+	/* 1. stored once */
+	if ((q = tly_stmt(t, "INSERT OR IGNORE INTO sync_op(dev, clock, tbl,"
+	                     " key, cols) VALUES (?1, ?2, ?3, ?4, ?5)")) ==
+	    NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_int64(q, 1, (int64_t) dev);
+	sqlite3_bind_int64(q, 2, (int64_t) op->clock);
+	sqlite3_bind_int(q, 3, op->table);
+	sqlite3_bind_text(q, 4, key, (int) op->keylen, SQLITE_STATIC);
+	if (op->cols != NULL)
+		sqlite3_bind_text(q, 5, (const char *) op->cols,
+		    (int) op->colslen, SQLITE_STATIC);
+	if ((rv = tly_step_done(t, q, "storing an operation")) != 0)
+		return (rv);
+	if (sqlite3_changes(t->db) == 0) {
+		st->dup++;
+		return (0);
+	}
+	/* 2. the row's other operations */
+	if ((q = tly_stmt(t, "SELECT dev, clock, cols FROM sync_op"
+	                     " WHERE key = ?1 AND tbl = ?2")) == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_text(q, 1, key, (int) op->keylen, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, op->table);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		uint64_t d = (uint64_t) sqlite3_column_int64(q, 0);
+		uint64_t c = (uint64_t) sqlite3_column_int64(q, 1);
+
+		if (d == dev && c == op->clock)
+			continue;
+		if (sqlite3_column_type(q, 2) == SQLITE_NULL) {
+			tomb = 1;
+			break;
+		}
+		if (no == cap) {
+			struct other *n2;
+
+			cap = cap ? 2 * cap : 4;
+			if ((n2 = realloc(o, cap * sizeof *o)) == NULL) {
+				rv = tly_seterr(t, TALLY_ENOMEM,
+				    "out of memory");
+				break;
+			}
+			o = n2;
+		}
+		o[no].dev   = d;
+		o[no].clock = c;
+		o[no].n     = (size_t) sqlite3_column_bytes(q, 2);
+		if ((o[no].cols = malloc(o[no].n + 1)) == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		memcpy(o[no].cols, sqlite3_column_text(q, 2), o[no].n + 1);
+		no++;
+	}
+	sqlite3_reset(q);
+	if (rv == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rv = tly_dberr(t, "reading operations");
+	if (rv != 0 || tomb)
+		goto out;
+	/* 3. a delete */
+	if (op->cols == NULL) {
+		if ((rv = delete_row(t, s, op->table, key, op->keylen)) == 0)
+			st->applied++;
+		goto out;
+	}
+	/* 4. the fields */
+	tly_buf_reset(&s->scratch);
+	if ((rv = tly_buf_reserve(&s->scratch, op->colslen + 1)) != 0) {
+		rv = tly_seterr(t, rv, "out of memory");
+		goto out;
+	}
+	if (parse_fields(op->table, op->cols, op->colslen, s->scratch.p, &r,
+	        0) != 0) {
+		rv = tly_seterr(t, TALLY_EFORMAT,
+		    "an operation's fields are not a row of %s",
+		    tly_sync_tables[op->table].name);
+		goto out;
+	}
+	if (no == 0) {
+		if ((rv = write_row(t, s, op->table, key, op->keylen, &r,
+		         r.mask, 0)) == 0)
+			st->applied++;
+		else if (rv == 1) {
+			st->skipped++;
+			rv = 0;
+		}
+		goto out;
+	}
+	for (size_t k = 0; k < no; k++) {
+		struct srow    kr;
+		unsigned char *sc;
+
+		if (!newer(o[k].clock, o[k].dev, op->clock, dev))
+			continue;
+		if ((sc = malloc(o[k].n + 1)) == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (parse_fields(op->table, o[k].cols, o[k].n, sc, &kr, 1) ==
+		    0)
+			newer_mask |= kr.mask;
+		free(sc);
+	}
+	if ((r.mask & ~newer_mask) == 0)
+		goto out;
+	if ((e = row_exists(t, s, op->table, key, op->keylen)) < 0) {
+		rv = -e;
+		goto out;
+	}
+	if (e == 1)
+		rv = write_row(t, s, op->table, key, op->keylen, &r,
+		    r.mask & ~newer_mask, 1);
+	else
+		rv = fold_insert(t, s, op->table, key, op->keylen, &r,
+		    op->clock, dev, o, no, ~newer_mask);
+	if (rv == 0)
+		st->applied++;
+	else if (rv == 1) {
+		st->skipped++;
+		rv = 0;
+	}
+out:
+	for (size_t k = 0; k < no; k++)
+		free(o[k].cols);
+	free(o);
+	return (rv);
+}
+
+/* -- Bulk mode of the importers ------------------------------------- */
+
+static int
+exec1(tally *t, const char *sql, int64_t a, int64_t b, int64_t c,
+    int64_t *out)
+{
+	sqlite3_stmt *st;
+	int           rc;
+
+	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return (tly_dberr(t, "recording operations"));
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, c);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (out != NULL)
+			*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (tly_dberr(t, "recording operations"));
+	return (0);
+}
+
+#define ROW_INDEX "CREATE INDEX sync_op_row ON sync_op(key, tbl)"
+
+int
+tly_sync_bulk_begin(tally *t, int64_t size)
+{
+	struct tly_sync *s = sync_state(t);
+	sqlite3_stmt    *st;
+	int64_t          rows = 0;
+	int              rc, rv = 0, known = 0, index = 0;
+
+	if (s == NULL)
+		return (TALLY_ENOMEM);
+	s->bulk = s->bulk_index = 0;
+	/* Only the triggers (and index) this file knows, each present. */
+	if (sqlite3_prepare_v2(t->db,
+	        "SELECT name, sql FROM main.sqlite_master WHERE"
+	        " (type = 'trigger' AND name LIKE '%\\_sync\\_ai' ESCAPE '\\')"
+	        " OR (type = 'index' AND name = 'sync_op_row')",
+	        -1, &st, NULL) != SQLITE_OK)
+		return (tly_dberr(t, "importing"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = tly_col_text(st, 0);
+		const char *sql  = tly_col_text(st, 1);
+
+		if (name == NULL || sql == NULL)
+			continue;
+		if (strcmp(name, "sync_op_row") == 0) {
+			index = strcmp(sql, ROW_INDEX) == 0;
+			continue;
+		}
+		for (int tb = 1; tb < TLY_ST_N; tb++)
+			if (strcmp(sql, ai_sql[tb]) == 0)
+				known++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (tly_dberr(t, "importing"));
+	if (known != TLY_ST_N - 1)
+		return (0); /* another schema: the triggers stay */
+	for (int tb = 1; rv == 0 && tb < TLY_ST_N; tb++) {
+		char *sql = sqlite3_mprintf(
+		    "SELECT coalesce(max(rid), 0) FROM main.\"%w\"",
+		    tly_sync_tables[tb].name);
+
+		rv = sql == NULL ? tly_seterr(t, TALLY_ENOMEM, "out of memory")
+		                 : exec1(t, sql, 0, 0, 0, &s->base[tb]);
+		sqlite3_free(sql);
+		rows += s->base[tb];
+	}
+	for (int tb = 1; rv == 0 && tb < TLY_ST_N; tb++) {
+		char *sql = sqlite3_mprintf("DROP TRIGGER main.\"%w_sync_ai\"",
+		    tly_sync_tables[tb].name);
+
+		rv = sql == NULL ? tly_seterr(t, TALLY_ENOMEM, "out of memory")
+		                 : exec1(t, sql, 0, 0, 0, NULL);
+		sqlite3_free(sql);
+	}
+	/* An index built from sorted keys costs far less than the same
+	 * keys inserted one by one. */
+	if (rv == 0 && index && rows < size / 1024) {
+		rv            = exec1(t, "DROP INDEX main.sync_op_row", 0, 0, 0,
+		               NULL);
+		s->bulk_index = rv == 0;
+	}
+	s->bulk = rv == 0;
+	return (rv);
+}
+
+int
+tly_sync_bulk_end(tally *t)
+{
+	struct tly_sync *s = t->sync;
+	uint64_t         dev;
+	int64_t          clock = 0;
+	int              rv;
+
+	if (s == NULL || !s->bulk)
+		return (0);
+	s->bulk = 0;
+	if ((rv = tly_sync_device(t, &dev)) != 0)
+		return (rv);
+	if ((rv = exec1(t, "SELECT " TLY_SYNC_CLOCK("?1"), (int64_t) dev, 0,
+	         0, &clock)) != 0)
+		return (rv);
+	for (int tb = 1; rv == 0 && tb < TLY_ST_N; tb++) {
+		rv = exec1(t, bulk_sql[tb], (int64_t) dev, clock, s->base[tb],
+		    NULL);
+		clock += sqlite3_changes(t->db);
+	}
+	for (int tb = 1; rv == 0 && tb < TLY_ST_N; tb++)
+		rv = exec1(t, ai_sql[tb], 0, 0, 0, NULL);
+	if (rv == 0 && s->bulk_index)
+		rv = exec1(t, ROW_INDEX, 0, 0, 0, NULL);
+	s->bulk_index = 0;
+	return (rv);
+}

@@ -622,6 +622,63 @@ TALLY_API int tally_relay_register(tally *t, const char *invite);
  * tally_relay_register(). */
 TALLY_API int tally_relay_status(tally *t, tally_relay_state *st);
 
+/* -- Sync of my devices (client/lib/sync.c, device.c) ------------------ */
+
+#define TALLY_DEVICE_LEN 16 /* hex characters of a device id */
+#define TALLY_LINK_CODE_LEN 19 /* "xxxx-xxxx-xxxx-xxxx" */
+
+/* What tally_log_sync() moved. */
+typedef struct tally_sync_stats {
+	size_t   pushed;     /* my operations the relay now holds */
+	size_t   batches_up; /* entries appended */
+	uint64_t bytes_up;
+	size_t   entries;    /* other devices' entries read */
+	size_t   pulled;     /* operations in them */
+	size_t   applied;    /* that changed this replica */
+	size_t   skipped;    /* that could not be stored (their row's
+	                        person was deleted, ...) */
+	uint64_t bytes_down;
+} tally_sync_stats;
+
+/* Progress: what is "push" (operations) or "pull" (log entries). */
+typedef void (*tally_sync_progress_fn)(void *arg, const char *what,
+    uint64_t done, uint64_t total);
+
+typedef struct tally_sync_opts {
+	tally_sync_progress_fn progress; /* may be NULL */
+	void                  *arg;
+} tally_sync_opts;
+
+/* Syncs the replica with my other devices through the relay's account
+ * log: pulls what they wrote since this device's cursor, then pushes my
+ * changes, sealed with the replica key.  st (may be NULL) says what
+ * moved; o may be NULL.  Interrupted anywhere, the next call resumes
+ * without losing or repeating anything.  Needs the identity unlocked
+ * and registered.  TALLY_ENOTINIT, TALLY_EAUTH, TALLY_ECONNREF,
+ * TALLY_ETIMEDOUT, TALLY_ECRYPTO (an entry that does not authenticate,
+ * or a key this device lacks), TALLY_EPERM (this device was revoked). */
+TALLY_API int tally_log_sync(
+    tally *t, tally_sync_stats *st, const tally_sync_opts *o);
+
+/* What tally_log_sync_status() finds. */
+typedef struct tally_sync_state {
+	char     device[TALLY_DEVICE_LEN + 1]; /* this device */
+	int64_t  last_sync;    /* when a sync last completed, or 0 */
+	uint64_t pending_up;   /* my operations not yet on the relay */
+	int64_t  pending_down; /* log entries not yet read; -1 unknown */
+	uint64_t cursor;       /* the last log entry read */
+	uint64_t log_head;     /* the newest, when asked */
+	uint32_t epoch;        /* the newest replica key, 0 before any */
+	int      revoked;      /* this device was revoked */
+	char     relay_error[256]; /* why the relay could not be asked */
+} tally_sync_state;
+
+/* Fills s from the replica and, when ask_relay, the relay's log head
+ * (needs the identity unlocked; an unreachable relay leaves
+ * pending_down -1 and says why in relay_error). */
+TALLY_API int tally_log_sync_status(
+    tally *t, tally_sync_state *s, int ask_relay);
+
 #ifdef __cplusplus
 }
 #endif

@@ -362,6 +362,13 @@ static const char step_sync[] =
     "  PRIMARY KEY (dev, clock)"
     ") WITHOUT ROWID;"
     "CREATE INDEX sync_op_row ON sync_op(key, tbl);"
+    "CREATE TABLE sync_wait(" /* rows waiting for their parent row */
+    "  ptbl INTEGER NOT NULL,"
+    "  pkey TEXT NOT NULL,"
+    "  tbl INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  PRIMARY KEY (pkey, ptbl, tbl, key)"
+    ") WITHOUT ROWID;"
     "CREATE TABLE sync_key("
     "  epoch INTEGER PRIMARY KEY,"
     "  key BLOB NOT NULL CHECK (length(key) = 32),"

@@ -197,4 +197,68 @@ extern int tly_sync_crash_at;
 int tly_sync_bulk_begin(tally *t, int64_t size);
 int tly_sync_bulk_end(tally *t);
 
+/* -- Transport (sync.c) ------------------------------------------------ */
+
+#define TLY_SYNC_DEVID_LEN 16 /* hex characters of a device id */
+
+struct tly_relay_entry; /* relay_int.h */
+
+/* Where the log is: the relay (tly_sync_relay_io, arg a tly_relay), or
+ * a test's stand-in.  append stores an entry once per content and gives
+ * its sequence number; read gives the entries after a sequence number
+ * (at most maxbytes past the first; malloc'd, freed with
+ * tly_relay_entries_free); errmsg says why the last call failed. */
+struct tly_sync_io {
+	int (*append)(void *arg, const void *p, size_t n, uint64_t *seq);
+	int (*read)(void *arg, uint64_t after, size_t maxbytes,
+	    struct tly_relay_entry **e, size_t *n, int *more);
+	const char *(*errmsg)(void *arg);
+};
+extern const struct tly_sync_io tly_sync_relay_io;
+
+/* What a pull did, and its reusable buffer. */
+struct tly_sync_pull {
+	struct tly_apply_stats st;
+	size_t                 entries; /* ops entries applied */
+	size_t                 own;     /* mine, skipped */
+	size_t                 ignored; /* stale or not from my devices */
+	size_t                 keys;    /* key rotations taken */
+	uint64_t               bytes;
+	tly_buf                pt; /* plaintext */
+};
+
+/* What a push did, and its buffers. */
+struct tly_sync_push {
+	size_t   ops, batches;
+	uint64_t bytes;
+	tly_buf  pt, ct;
+};
+
+/* Pulls then pushes through io (head: the log's newest sequence number,
+ * for progress).  0 or a TALLY_E* code with the message set. */
+int tly_sync_run(tally *t, const struct tly_sync_io *io, void *arg,
+    tally_sync_stats *st, const tally_sync_opts *o, uint64_t head);
+/* Takes in log entry seq, p[0..n), inside a pull's transaction (between
+ * tly_sync_apply_begin and _end). */
+int tly_sync_pull_entry(tally *t, uint64_t seq, const unsigned char *p,
+    size_t n, struct tly_sync_pull *pl);
+
+/* The integer k of sync_state (0 when missing), and setting it. */
+int tly_sync_get(tally *t, const char *k, int64_t *v);
+int tly_sync_set(tally *t, const char *k, int64_t v);
+/* Copies the replica key of epoch (0: the newest) to key.  Returns its
+ * epoch (> 0), TALLY_ENOENT when there is none, or minus a code. */
+int tly_sync_key(tally *t, uint32_t epoch, unsigned char *key);
+/* Stores a replica key (kept if the epoch has one already). */
+int tly_sync_key_put(tally *t, uint32_t epoch, const unsigned char *key);
+/* This device's Ed25519 key pair (made on first use); wipe sk. */
+int tly_sync_device_keys(tally *t, unsigned char *pk, unsigned char *sk);
+/* Writes dev as TLY_SYNC_DEVID_LEN hex characters and a NUL. */
+void tly_sync_device_id(char *out, uint64_t dev);
+/* Adds this device to the device table unless it is there (name NULL:
+ * the host name). */
+int tly_sync_device_row(tally *t, const char *name);
+/* My operations not yet acknowledged by the relay. */
+int tly_sync_pending(tally *t, uint64_t *up);
+
 #endif /* TLY_SYNC_INT_H */

@@ -796,45 +796,42 @@ row_exists(tally *t, struct tly_sync *s, int tb, const char *key, size_t n)
 	return (-tly_dberr(t, "applying operations"));
 }
 
-/* After a FOREIGN KEY failure: a field naming a row that is not there
- * becomes NULL (SET NULL) or drops the whole row (CASCADE: returns 1).
- * *changed says whether a field was cleared.  0, 1 or -code. */
+/* Was the row deleted (has it a tombstone)?  1, 0 or -code. */
 static int
-fix_refs(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
-    struct srow *r, uint32_t mask, int *changed)
+row_deleted(tally *t, int tb, const char *key, size_t n)
 {
-	const struct tly_sync_table *d = &tly_sync_tables[tb];
-	int                          e;
+	sqlite3_stmt *st;
+	int           rc;
 
-	*changed = 0;
-	for (int k = 0; k < d->nfks; k++) {
-		const struct tly_sync_fk *fk = &d->fks[k];
-		int                       col = -1;
+	if ((st = tly_stmt(t, "SELECT 1 FROM sync_op WHERE key = ?1 AND"
+	                      " tbl = ?2 AND cols IS NULL")) == NULL)
+		return (-TALLY_EINTERNAL);
+	sqlite3_bind_text(st, 1, key, (int) n, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, tb);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return (1);
+	if (rc == SQLITE_DONE)
+		return (0);
+	return (-tly_dberr(t, "applying operations"));
+}
 
-		if (fk->col == NULL) {
-			if ((e = row_exists(t, s, fk->parent, key, klen)) < 0)
-				return (e);
-			if (e == 0)
-				return (1);
-			continue;
-		}
-		for (int i = 0; i < d->ncols; i++)
-			if (strcmp(d->cols[i], fk->col) == 0)
-				col = i;
-		if (col < 0 || !(mask & (1u << col)) ||
-		    r->f[col].type != SQLITE_TEXT)
-			continue;
-		if ((e = row_exists(t, s, fk->parent, r->f[col].s,
-		         r->f[col].n)) < 0)
-			return (e);
-		if (e == 1)
-			continue;
-		if (fk->cascade)
-			return (1);
-		r->f[col].type = SQLITE_NULL;
-		*changed       = 1;
-	}
-	return (0);
+/* Row (tb, key) waits for row (ptb, pkey) to come. */
+static int
+wait_for(tally *t, int ptb, const char *pkey, size_t pn, int tb,
+    const char *key, size_t n)
+{
+	sqlite3_stmt *st;
+
+	if ((st = tly_stmt(t, "INSERT OR IGNORE INTO sync_wait(ptbl, pkey,"
+	                      " tbl, key) VALUES (?1, ?2, ?3, ?4)")) == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_int(st, 1, ptb);
+	sqlite3_bind_text(st, 2, pkey, (int) pn, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, tb);
+	sqlite3_bind_text(st, 4, key, (int) n, SQLITE_STATIC);
+	return (tly_step_done(t, st, "applying operations"));
 }
 
 /* Steps an INSERT or UPDATE: 0 (stored), 1 (refused by a constraint) or
@@ -863,8 +860,63 @@ delete_row(tally *t, struct tly_sync *s, int tb, const char *key, size_t n)
 	return (tly_step_done(t, st, "applying operations"));
 }
 
-/* Writes the fields mask of r to the row (update) or as a new row.
- * 0 (stored), 1 (not stored) or a code. */
+/* After a FOREIGN KEY failure, looks at each reference of r (fields
+ * mask) to a row that is not there.  If that row was deleted, a SET
+ * NULL reference becomes NULL for good and a CASCADE one drops this row
+ * (returns 1).  If it has not come yet, this row waits for it: a SET
+ * NULL reference is NULL meanwhile, a CASCADE one keeps the row out
+ * (returns 1).  *changed says whether a field was cleared.  0, 1 or
+ * -code. */
+static int
+fix_refs(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
+    struct srow *r, uint32_t mask, int *changed)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	int                          e, out = 0;
+
+	*changed = 0;
+	for (int k = 0; k < d->nfks; k++) {
+		const struct tly_sync_fk *fk = &d->fks[k];
+		const char               *pk = key;
+		size_t                    pn = klen;
+		int                       col = -1;
+
+		if (fk->col != NULL) {
+			for (int i = 0; i < d->ncols; i++)
+				if (strcmp(d->cols[i], fk->col) == 0)
+					col = i;
+			if (col < 0 || !(mask & (1u << col)) ||
+			    r->f[col].type != SQLITE_TEXT)
+				continue;
+			pk = r->f[col].s;
+			pn = r->f[col].n;
+		}
+		if ((e = row_exists(t, s, fk->parent, pk, pn)) != 0) {
+			if (e < 0)
+				return (e);
+			continue;
+		}
+		if ((e = row_deleted(t, fk->parent, pk, pn)) < 0)
+			return (e);
+		if (e == 0 &&
+		    (e = -wait_for(t, fk->parent, pk, pn, tb, key, klen)) < 0)
+			return (e);
+		if (fk->cascade || col < 0)
+			out = 1;
+		else {
+			r->f[col].type = SQLITE_NULL;
+			*changed       = 1;
+		}
+	}
+	return (out);
+}
+
+static int wake(tally *t, struct tly_sync *s, int tb, const char *key,
+    size_t n);
+
+/* Writes the fields mask of r to the row (update) or as a new row, and
+ * lets the rows waiting for a new row come.  0 (stored), 1 (not stored)
+ * or a code. */
 static int
 write_row(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
     struct srow *r, uint32_t mask, int update)
@@ -882,7 +934,9 @@ write_row(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
 		for (int i = 0; i < d->ncols; i++)
 			if (mask & (1u << i))
 				bind_field(st, i + 2, &r->f[i]);
-		if ((rv = step_write(t, st)) != 1)
+		if ((rv = step_write(t, st)) == 0)
+			return (update ? 0 : wake(t, s, tb, key, klen));
+		if (rv != 1)
 			return (rv);
 		if (sqlite3_extended_errcode(t->db) !=
 		        SQLITE_CONSTRAINT_FOREIGNKEY ||
@@ -892,7 +946,8 @@ write_row(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
 		    0)
 			return (-rv);
 		if (rv == 1) {
-			/* Its parent is gone: so is the row. */
+			/* Its parent is gone (or not here yet): so is the
+			 * row. */
 			if (update &&
 			    (rv = delete_row(t, s, tb, key, klen)) != 0)
 				return (rv);
@@ -904,12 +959,31 @@ write_row(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen,
 	return (1);
 }
 
-/* Another operation of the same row. */
+/* The operations of one row. */
 struct other {
 	uint64_t       dev, clock;
 	unsigned char *cols; /* malloc'd copy, NUL-terminated */
 	size_t         n;
+	struct srow    r;   /* parsed, values in scr */
+	unsigned char *scr;
 };
+
+struct opset {
+	struct other *o;
+	size_t        n, cap;
+	int           tomb; /* the row was deleted */
+};
+
+static void
+opset_free(struct opset *os)
+{
+	for (size_t k = 0; k < os->n; k++) {
+		free(os->o[k].cols);
+		free(os->o[k].scr);
+	}
+	free(os->o);
+	memset(os, 0, sizeof *os);
+}
 
 static int
 newer(uint64_t c1, uint64_t d1, uint64_t c2, uint64_t d2)
@@ -917,55 +991,165 @@ newer(uint64_t c1, uint64_t d1, uint64_t c2, uint64_t d2)
 	return (c1 > c2 || (c1 == c2 && d1 > d2));
 }
 
-/* The row was not there: builds it from every operation (the newest
- * value of each field) and inserts it. */
+/* Reads the operations of row (tb, key) but (dev, clock) into os; stops
+ * at a delete (os->tomb). */
 static int
-fold_insert(tally *t, struct tly_sync *s, int tb, const char *key,
-    size_t klen, struct srow *r, uint64_t clock, uint64_t dev,
-    struct other *o, size_t no, uint32_t keep)
+load_ops(tally *t, int tb, const char *key, size_t klen, uint64_t dev,
+    uint64_t clock, struct opset *os)
 {
-	struct srow    *rows;
-	unsigned char **scr;
-	uint64_t        bc[TLY_SYNC_MAXCOLS], bd[TLY_SYNC_MAXCOLS];
-	int             rv = 0;
+	sqlite3_stmt *q;
+	int           rc, rv = 0;
 
-	rows = calloc(no, sizeof *rows);
-	scr  = calloc(no, sizeof *scr);
-	if (rows == NULL || scr == NULL) {
-		rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
-		goto out;
-	}
-	r->mask &= keep;
-	for (int i = 0; i < TLY_SYNC_MAXCOLS; i++) {
-		bc[i] = clock;
-		bd[i] = dev;
-	}
-	for (size_t k = 0; k < no; k++) {
-		if ((scr[k] = malloc(o[k].n + 1)) == NULL) {
-			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
-			goto out;
+	memset(os, 0, sizeof *os);
+	if ((q = tly_stmt(t, "SELECT dev, clock, cols FROM sync_op"
+	                     " WHERE key = ?1 AND tbl = ?2")) == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_text(q, 1, key, (int) klen, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, tb);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		uint64_t      d = (uint64_t) sqlite3_column_int64(q, 0);
+		uint64_t      c = (uint64_t) sqlite3_column_int64(q, 1);
+		struct other *x;
+
+		if (d == dev && c == clock)
+			continue;
+		if (sqlite3_column_type(q, 2) == SQLITE_NULL) {
+			os->tomb = 1;
+			break;
 		}
-		if (parse_fields(tb, o[k].cols, o[k].n, scr[k], &rows[k], 0) !=
-		    0)
-			continue; /* never stored that way: ignore */
+		if (os->n == os->cap) {
+			struct other *n2;
+			size_t        cap = os->cap ? 2 * os->cap : 4;
+
+			if ((n2 = realloc(os->o, cap * sizeof *n2)) == NULL) {
+				rv = tly_seterr(t, TALLY_ENOMEM,
+				    "out of memory");
+				break;
+			}
+			os->o   = n2;
+			os->cap = cap;
+		}
+		x = &os->o[os->n];
+		memset(x, 0, sizeof *x);
+		x->dev   = d;
+		x->clock = c;
+		x->n     = (size_t) sqlite3_column_bytes(q, 2);
+		if ((x->cols = malloc(x->n + 1)) == NULL ||
+		    (x->scr = malloc(x->n + 1)) == NULL) {
+			free(x->cols);
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		memcpy(x->cols, sqlite3_column_text(q, 2), x->n + 1);
+		os->n++;
+		/* Fields that never parse were never applied: none. */
+		if (parse_fields(tb, x->cols, x->n, x->scr, &x->r, 0) != 0)
+			x->r.mask = 0;
+	}
+	sqlite3_reset(q);
+	if (rv == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rv = tly_dberr(t, "reading operations");
+	if (rv != 0)
+		opset_free(os);
+	return (rv);
+}
+
+/* Adds to r the fields of os newer than what r has ((bc, bd) per field,
+ * updated), or that r lacks. */
+static void
+fold(int tb, struct srow *r, uint64_t *bc, uint64_t *bd,
+    const struct opset *os)
+{
+	for (size_t k = 0; k < os->n; k++) {
+		const struct other *x = &os->o[k];
+
 		for (int i = 0; i < tly_sync_tables[tb].ncols; i++) {
-			if (!(rows[k].mask & (1u << i)))
+			if (!(x->r.mask & (1u << i)))
 				continue;
 			if ((r->mask & (1u << i)) &&
-			    !newer(o[k].clock, o[k].dev, bc[i], bd[i]))
+			    !newer(x->clock, x->dev, bc[i], bd[i]))
 				continue;
-			r->f[i] = rows[k].f[i];
+			r->f[i] = x->r.f[i];
 			r->mask |= 1u << i;
-			bc[i] = o[k].clock;
-			bd[i] = o[k].dev;
+			bc[i] = x->clock;
+			bd[i] = x->dev;
 		}
 	}
-	rv = write_row(t, s, tb, key, klen, r, r->mask, 0);
+}
+
+/* Makes row (tb, key) what all its operations say: removed if one is a
+ * delete, else each field from its newest operation. */
+static int
+refold(tally *t, struct tly_sync *s, int tb, const char *key, size_t klen)
+{
+	struct opset os;
+	struct srow  r;
+	uint64_t     bc[TLY_SYNC_MAXCOLS], bd[TLY_SYNC_MAXCOLS];
+	int          rv, e;
+
+	if ((rv = load_ops(t, tb, key, klen, 0, 0, &os)) != 0)
+		return (rv);
+	r.mask = 0;
+	if (os.tomb)
+		goto out;
+	fold(tb, &r, bc, bd, &os);
+	if ((e = row_exists(t, s, tb, key, klen)) < 0)
+		rv = -e;
+	else if (r.mask != 0 &&
+	    (rv = write_row(t, s, tb, key, klen, &r, r.mask, e)) == 1)
+		rv = 0;
 out:
-	for (size_t k = 0; scr != NULL && k < no; k++)
-		free(scr[k]);
-	free(scr);
-	free(rows);
+	opset_free(&os);
+	return (rv);
+}
+
+/* Row (tb, key) has come: the rows waiting for it come too. */
+static int
+wake(tally *t, struct tly_sync *s, int tb, const char *key, size_t n)
+{
+	struct w {
+		int   tb;
+		char *key;
+	} *w = NULL;
+	sqlite3_stmt *st;
+	size_t        nw = 0, cap = 0;
+	int           rc, rv = 0;
+
+	if ((st = tly_stmt(t, "DELETE FROM sync_wait WHERE pkey = ?1 AND"
+	                      " ptbl = ?2 RETURNING tbl, key")) == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_text(st, 1, key, (int) n, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, tb);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nw == cap) {
+			struct w *w2;
+
+			cap = cap ? 2 * cap : 4;
+			if ((w2 = realloc(w, cap * sizeof *w)) == NULL) {
+				rv = tly_seterr(t, TALLY_ENOMEM,
+				    "out of memory");
+				break;
+			}
+			w = w2;
+		}
+		w[nw].tb  = sqlite3_column_int(st, 0);
+		w[nw].key = strdup(tly_col_text(st, 1));
+		if (w[nw].key == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		nw++;
+	}
+	sqlite3_reset(st);
+	if (rv == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rv = tly_dberr(t, "applying operations");
+	for (size_t k = 0; k < nw; k++) {
+		if (rv == 0 && w[k].tb > 0 && w[k].tb < TLY_ST_N)
+			rv = refold(t, s, w[k].tb, w[k].key,
+			    strlen(w[k].key));
+		free(w[k].key);
+	}
+	free(w);
 	return (rv);
 }
 
@@ -976,11 +1160,11 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 	struct tly_sync *s = sync_state(t);
 	const char      *key = (const char *) op->key;
 	sqlite3_stmt    *q;
-	struct other    *o = NULL;
-	size_t           no = 0, cap = 0;
+	struct opset     os;
 	struct srow      r;
 	uint32_t         newer_mask = 0;
-	int              rc, rv = 0, tomb = 0, e;
+	uint64_t         bc[TLY_SYNC_MAXCOLS], bd[TLY_SYNC_MAXCOLS];
+	int              rv = 0, e;
 
 	if (s == NULL)
 		return (TALLY_ENOMEM);
@@ -1014,50 +1198,24 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 		return (0);
 	}
 	/* 2. the row's other operations */
-	if ((q = tly_stmt(t, "SELECT dev, clock, cols FROM sync_op"
-	                     " WHERE key = ?1 AND tbl = ?2")) == NULL)
-		return (TALLY_EINTERNAL);
-	sqlite3_bind_text(q, 1, key, (int) op->keylen, SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, op->table);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		uint64_t d = (uint64_t) sqlite3_column_int64(q, 0);
-		uint64_t c = (uint64_t) sqlite3_column_int64(q, 1);
-
-		if (d == dev && c == op->clock)
-			continue;
-		if (sqlite3_column_type(q, 2) == SQLITE_NULL) {
-			tomb = 1;
-			break;
-		}
-		if (no == cap) {
-			struct other *n2;
-
-			cap = cap ? 2 * cap : 4;
-			if ((n2 = realloc(o, cap * sizeof *o)) == NULL) {
-				rv = tly_seterr(t, TALLY_ENOMEM,
-				    "out of memory");
-				break;
-			}
-			o = n2;
-		}
-		o[no].dev   = d;
-		o[no].clock = c;
-		o[no].n     = (size_t) sqlite3_column_bytes(q, 2);
-		if ((o[no].cols = malloc(o[no].n + 1)) == NULL) {
-			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
-			break;
-		}
-		memcpy(o[no].cols, sqlite3_column_text(q, 2), o[no].n + 1);
-		no++;
-	}
-	sqlite3_reset(q);
-	if (rv == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rv = tly_dberr(t, "reading operations");
-	if (rv != 0 || tomb)
+	if ((rv = load_ops(t, op->table, key, op->keylen, dev, op->clock,
+	         &os)) != 0)
+		return (rv);
+	if (os.tomb)
 		goto out;
-	/* 3. a delete */
+	/* 3. a delete: the row goes, and nothing waits for it any more */
 	if (op->cols == NULL) {
-		if ((rv = delete_row(t, s, op->table, key, op->keylen)) == 0)
+		if ((rv = delete_row(t, s, op->table, key, op->keylen)) != 0)
+			goto out;
+		if ((q = tly_stmt(t, "DELETE FROM sync_wait WHERE (pkey = ?1"
+		                     " AND ptbl = ?2) OR (key = ?1 AND"
+		                     " tbl = ?2)")) == NULL) {
+			rv = TALLY_EINTERNAL;
+			goto out;
+		}
+		sqlite3_bind_text(q, 1, key, (int) op->keylen, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, op->table);
+		if ((rv = tly_step_done(t, q, "applying operations")) == 0)
 			st->applied++;
 		goto out;
 	}
@@ -1074,43 +1232,34 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 		    tly_sync_tables[op->table].name);
 		goto out;
 	}
-	if (no == 0) {
-		if ((rv = write_row(t, s, op->table, key, op->keylen, &r,
-		         r.mask, 0)) == 0)
-			st->applied++;
-		else if (rv == 1) {
-			st->skipped++;
-			rv = 0;
-		}
-		goto out;
+	if (os.n == 0) {
+		/* The common case: a new row, its one operation. */
+		rv = write_row(t, s, op->table, key, op->keylen, &r, r.mask, 0);
+		goto count;
 	}
-	for (size_t k = 0; k < no; k++) {
-		struct srow    kr;
-		unsigned char *sc;
-
-		if (!newer(o[k].clock, o[k].dev, op->clock, dev))
-			continue;
-		if ((sc = malloc(o[k].n + 1)) == NULL) {
-			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (parse_fields(op->table, o[k].cols, o[k].n, sc, &kr, 1) ==
-		    0)
-			newer_mask |= kr.mask;
-		free(sc);
-	}
+	for (size_t k = 0; k < os.n; k++)
+		if (newer(os.o[k].clock, os.o[k].dev, op->clock, dev))
+			newer_mask |= os.o[k].r.mask;
 	if ((r.mask & ~newer_mask) == 0)
 		goto out;
 	if ((e = row_exists(t, s, op->table, key, op->keylen)) < 0) {
 		rv = -e;
 		goto out;
 	}
-	if (e == 1)
+	if (e == 1) {
 		rv = write_row(t, s, op->table, key, op->keylen, &r,
 		    r.mask & ~newer_mask, 1);
-	else
-		rv = fold_insert(t, s, op->table, key, op->keylen, &r,
-		    op->clock, dev, o, no, ~newer_mask);
+		goto count;
+	}
+	/* Not there: the row from all its operations. */
+	r.mask &= ~newer_mask;
+	for (int i = 0; i < TLY_SYNC_MAXCOLS; i++) {
+		bc[i] = op->clock;
+		bd[i] = dev;
+	}
+	fold(op->table, &r, bc, bd, &os);
+	rv = write_row(t, s, op->table, key, op->keylen, &r, r.mask, 0);
+count:
 	if (rv == 0)
 		st->applied++;
 	else if (rv == 1) {
@@ -1118,9 +1267,7 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 		rv = 0;
 	}
 out:
-	for (size_t k = 0; k < no; k++)
-		free(o[k].cols);
-	free(o);
+	opset_free(&os);
 	return (rv);
 }
 

@@ -109,6 +109,21 @@ const cli_cmd cli_commands[] = {
 	    "[--passphrase-file FILE] [--json]\n"
 	    "       tally relay status [--passphrase-file FILE] [--json]",
 	    "the relay that syncs your devices: set, register, status" },
+	{ "sync", cmd_sync,
+	    "sync [--passphrase-file FILE] [--json]\n"
+	    "       tally sync --status [--passphrase-file FILE] [--json]",
+	    "sync this replica with your other devices through the relay" },
+	{ "device", cmd_device,
+	    "device link [--wait SECONDS] [--passphrase-file FILE] [--json]\n"
+	    "       tally device join CODE [--relay URL] [--name NAME]\n"
+	    "         [--passphrase-file FILE | --no-passphrase] [--no-sync] "
+	    "[--json]\n"
+	    "       tally device list [--json]\n"
+	    "       tally device revoke DEVICE [--passphrase-file FILE] "
+	    "[--json]\n"
+	    "  link shows a one-time code and waits; on the new device, join\n"
+	    "  with it (a new, empty replica) to get your identity and data.",
+	    "your devices: link a new one, list, revoke" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -679,6 +679,57 @@ typedef struct tally_sync_state {
 TALLY_API int tally_log_sync_status(
     tally *t, tally_sync_state *s, int ask_relay);
 
+/* One of my devices. */
+typedef struct tally_device {
+	const char *id;   /* TALLY_DEVICE_LEN hex characters */
+	const char *name;
+	int64_t     created;
+	int64_t     revoked; /* 0 while it syncs */
+	int         is_this; /* the device of this replica */
+} tally_device;
+
+typedef int (*tally_device_fn)(void *arg, const tally_device *d);
+
+/* A link in progress (tally_device_link). */
+typedef struct tally_link tally_link;
+
+/* Starts linking a new device: puts my identity and the replica keys,
+ * sealed under a key derived from a fresh one-time code, into a relay
+ * slot that lives 10 minutes, and writes the code (TALLY_LINK_CODE_LEN
+ * + 1 bytes) to code.  On success *lp is yours to tally_link_free().
+ * Needs the identity unlocked and registered.  TALLY_ENOTINIT,
+ * TALLY_EAUTH, TALLY_ECONNREF, TALLY_ENOMEM (Argon2id needs 64 MiB). */
+TALLY_API int tally_device_link(tally *t, tally_link **lp, char *code);
+/* Waits up to secs for the new device to answer and records it in the
+ * device list (its id and name in *d, valid until tally_link_free()).
+ * TALLY_ETIMEDOUT (not yet: call again), TALLY_ESTATE (the code
+ * expired), TALLY_ECRYPTO (an answer that does not authenticate). */
+TALLY_API int tally_device_link_wait(
+    tally_link *l, unsigned secs, tally_device *d);
+/* Forgets the link (an unused code stays in the relay until it
+ * expires, useless without the code).  NULL is a no-op. */
+TALLY_API void tally_link_free(tally_link *l);
+
+/* Joins this replica (new: no identity, no people) to my devices with
+ * the code another device showed: takes the identity and replica keys
+ * from the relay (url, or NULL for the replica's relay, which is then
+ * set), keeps the identity in the key file under pass[0..passlen)
+ * (NULL: none), and answers with this device's key and name (NULL: the
+ * host name).  A code works once.  TALLY_EFORMAT (not a code),
+ * TALLY_ENOENT (no such code: mistyped, used or expired), TALLY_ECRYPTO
+ * (mistyped), TALLY_EEXIST (the replica has an identity or people). */
+TALLY_API int tally_device_join(tally *t, const char *code, const char *url,
+    const char *pass, size_t passlen, const char *name);
+/* Calls fn for each of my devices, oldest first. */
+TALLY_API int tally_device_list(tally *t, tally_device_fn fn, void *arg);
+/* Revokes my device spec (an id prefix of 4+ characters, or its name):
+ * syncs, then seals a new replica key to each other device, so that
+ * what is written from now on is unreadable to it, and syncs again.
+ * Needs the identity unlocked.  TALLY_ENOENT, TALLY_EAMBIG, TALLY_EPERM
+ * (this device), TALLY_ESTATE (revoked already), and tally_log_sync()'s
+ * errors. */
+TALLY_API int tally_device_revoke(tally *t, const char *spec);
+
 #ifdef __cplusplus
 }
 #endif

@@ -113,6 +113,22 @@ tly_sync_key_put(tally *t, uint32_t epoch, const unsigned char *key)
 }
 
 int
+tly_sync_key_ensure(tally *t, unsigned char *key)
+{
+	int e, rv;
+
+	if ((e = tly_sync_key(t, 0, key)) != TALLY_ENOENT)
+		return (e);
+	/* The first device: the first replica key. */
+	randombytes_buf(key, TLY_SYNC_KEY_BYTES);
+	if ((rv = tly_sync_key_put(t, 1, key)) != 0) {
+		sodium_memzero(key, TLY_SYNC_KEY_BYTES);
+		return (-rv);
+	}
+	return (1);
+}
+
+int
 tly_sync_device_keys(tally *t, unsigned char *pk, unsigned char *sk)
 {
 	sqlite3_stmt *st;
@@ -505,16 +521,9 @@ make_batch(tally *t, struct tly_sync_push *ps, int *made)
 	}
 	if (limit <= 0)
 		limit = BATCH_BYTES;
-	if ((e = tly_sync_key(t, 0, key)) < 0) {
+	if ((e = tly_sync_key_ensure(t, key)) < 0) {
 		rv = -e;
 		goto fail;
-	}
-	if (e == TALLY_ENOENT) {
-		/* The first device: the first replica key. */
-		randombytes_buf(key, sizeof key);
-		if ((rv = tly_sync_key_put(t, 1, key)) != 0)
-			goto fail;
-		e = 1;
 	}
 	if ((rv = tly_sync_batch_begin(&ps->pt)) != 0) {
 		rv = tly_seterr(t, rv, "out of memory");
@@ -614,7 +623,7 @@ send_batch(tally *t, const struct tly_sync_io *io, void *arg,
 	e = io->append(arg, ps->ct.p, ps->ct.len, &seq);
 	if ((rv = tly_begin(t)) != 0)
 		return (rv);
-	if (e == TALLY_ETOOBIG) {
+	if (e == TALLY_ETOOBIG && nops > 0) {
 		/* The relay takes smaller entries: make this one again,
 		 * smaller. */
 		if ((rv = tly_sync_get(t, "batch", &limit)) != 0)
@@ -839,8 +848,14 @@ tally_log_sync_status(tally *t, tally_sync_state *s, int ask_relay)
 	s->epoch = e == TALLY_ENOENT ? 0 : (uint32_t) e;
 	if (!ask_relay)
 		return (0);
-	if ((rv = tly_relay_connect(t, &r, url)) != 0)
-		return (rv);
+	if ((rv = tly_relay_connect(t, &r, url)) != 0) {
+		if (rv != TALLY_ENOTINIT)
+			return (rv);
+		/* No relay or no identity: say so, locally. */
+		snprintf(s->relay_error, sizeof s->relay_error, "%s",
+		    tally_errmsg(t));
+		return (0);
+	}
 	if ((rv = tly_relay_info(r, &info)) == 0) {
 		s->log_head     = info.log_head;
 		s->pending_down = info.log_head > s->cursor

@@ -249,6 +249,9 @@ int tly_sync_set(tally *t, const char *k, int64_t v);
 /* Copies the replica key of epoch (0: the newest) to key.  Returns its
  * epoch (> 0), TALLY_ENOENT when there is none, or minus a code. */
 int tly_sync_key(tally *t, uint32_t epoch, unsigned char *key);
+/* The newest replica key, made (epoch 1) if there is none: returns its
+ * epoch or minus a code. */
+int tly_sync_key_ensure(tally *t, unsigned char *key);
 /* Stores a replica key (kept if the epoch has one already). */
 int tly_sync_key_put(tally *t, uint32_t epoch, const unsigned char *key);
 /* This device's Ed25519 key pair (made on first use); wipe sk. */

@@ -415,6 +415,23 @@ static const char step_sync[] =
     SYNC_TABLE_OPS("8", "record", "id", TLY_SYNC_RECORD)
     ") u WHERE d.k = 'device';";
 
+/* What the triggers of steps 2 to 4 derive, from scratch: device sync
+ * fills a new replica with them dropped (sync_ops.c). */
+const char tly_schema_derive[] =
+    "DELETE FROM person_key;"
+    "INSERT INTO person_key(person, key)"
+    "  SELECT p.id, 'e:' || lower(trim(e.value))"
+    "  FROM person p, json_each(p.emails) e WHERE trim(e.value) <> ''"
+    "  UNION SELECT id, 'u:' || " URL_KEY("url") " FROM person"
+    "  WHERE url IS NOT NULL AND url <> '';"
+    "UPDATE person SET last_contact = coalesce("
+    "  (SELECT max(at) FROM interaction i WHERE i.person = person.id), 0);"
+    "DELETE FROM ledger;"
+    "INSERT INTO " LEDGER_COLS " " LEDGER_SELECT " GROUP BY f.person;"
+    "INSERT INTO person_fts(person_fts) VALUES ('rebuild');"
+    "INSERT INTO interaction_fts(interaction_fts) VALUES ('rebuild');"
+    "INSERT INTO favor_fts(favor_fts) VALUES ('rebuild');";
+
 const char *const tly_schema_steps[] = { step1, step2, step3, step4,
 	step5, step6, step_sync };
 const int         tly_schema_nsteps =

@@ -36,6 +36,7 @@
 #define PULL_MAX_BYTES (4u << 20) /* per read request */
 #define BATCH_BYTES (768u << 10)  /* a batch's plaintext, at most */
 #define BATCH_MIN (4u << 10)
+#define PULL_CACHE (-256 * 1024) /* KiB of page cache while pulling */
 
 /* -- sync_state --------------------------------------------------------- */
 
@@ -435,29 +436,72 @@ tly_sync_pull_entry(tally *t, uint64_t seq, const unsigned char *p,
 	return (0);
 }
 
+/* Sets the page cache (PRAGMA cache_size: pages, or -KiB), the old
+ * setting to *old (may be NULL).  A big pull's indexes stay in memory
+ * until its commit. */
+static void
+cache_set(tally *t, int64_t v, int64_t *old)
+{
+	sqlite3_stmt *st;
+	char          sql[96];
+
+	if (old != NULL) {
+		*old = -2000; /* SQLite's default */
+		if (sqlite3_prepare_v2(t->db, "PRAGMA cache_size", -1, &st,
+		        NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				*old = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	}
+	snprintf(sql, sizeof sql,
+	    "PRAGMA main.cache_size = %lld; PRAGMA temp.cache_size = %lld",
+	    (long long) v, (long long) v);
+	(void) sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+}
+
 static int
 pull(tally *t, const struct tly_sync_io *io, void *arg,
     struct tly_sync_pull *pl, const tally_sync_opts *o, uint64_t total)
 {
 	struct tly_relay_entry *e = NULL;
 	size_t                  n, i;
-	int64_t                 cursor;
-	int                     more = 1, rv = 0;
+	int64_t                 cursor, cache;
+	int                     more = 1, rv = 0, fresh = 0;
 	uint64_t                done = 0;
 
 	if ((rv = tly_sync_get(t, "cursor", &cursor)) != 0)
 		return (rv);
+	cache_set(t, PULL_CACHE, &cache);
+	/* A new replica takes its whole first pull in one transaction. */
+	if ((rv = tly_begin(t)) != 0)
+		goto out;
+	if ((rv = tly_sync_apply_begin(t)) == 0 &&
+	    (fresh = tly_sync_fresh_begin(t)) < 0)
+		rv = -fresh;
+	if (rv != 0 || !fresh) {
+		if (rv == 0)
+			rv = tly_sync_apply_end(t, &pl->st);
+		if (rv == 0)
+			rv = tly_commit(t);
+		else
+			tly_rollback(t);
+		if (rv != 0)
+			goto out;
+	}
 	while (more && rv == 0) {
 		if ((rv = io->read(arg, (uint64_t) cursor, PULL_MAX_BYTES, &e,
-		         &n, &more)) != 0)
-			return (tly_seterr(t, rv, "reading the log: %s",
-			    io->errmsg(arg)));
+		         &n, &more)) != 0) {
+			tly_seterr(t, rv, "reading the log: %s",
+			    io->errmsg(arg));
+			break;
+		}
 		if (n == 0)
 			break;
-		if ((rv = tly_begin(t)) != 0)
+		if (!fresh && (rv = tly_begin(t)) != 0)
 			break;
-		pl->st.maxclock = 0;
-		rv              = tly_sync_apply_begin(t);
+		if (!fresh)
+			rv = tly_sync_apply_begin(t);
 		for (i = 0; rv == 0 && i < n; i++) {
 			if (e[i].seq <= (uint64_t) cursor) {
 				rv = tly_seterr(t, TALLY_EPROTO,
@@ -470,14 +514,16 @@ pull(tally *t, const struct tly_sync_io *io, void *arg,
 			if (rv == 0)
 				cursor = (int64_t) e[i].seq;
 		}
-		if (rv == 0)
-			rv = tly_sync_apply_end(t, pl->st.maxclock);
-		if (rv == 0)
-			rv = tly_sync_set(t, "cursor", cursor);
-		if (rv == 0)
-			rv = tly_commit(t);
-		else
-			tly_rollback(t);
+		if (!fresh) {
+			if (rv == 0)
+				rv = tly_sync_apply_end(t, &pl->st);
+			if (rv == 0)
+				rv = tly_sync_set(t, "cursor", cursor);
+			if (rv == 0)
+				rv = tly_commit(t);
+			else
+				tly_rollback(t);
+		}
 		done += n;
 		tly_relay_entries_free(e, n);
 		e = NULL;
@@ -485,6 +531,22 @@ pull(tally *t, const struct tly_sync_io *io, void *arg,
 			o->progress(o->arg, "pull", done,
 			    total > done ? total : done);
 	}
+	if (fresh) {
+		if (rv == 0)
+			rv = tly_sync_fresh_end(t, &pl->st);
+		if (rv == 0)
+			rv = tly_sync_apply_end(t, &pl->st);
+		if (rv == 0)
+			rv = tly_sync_set(t, "cursor", cursor);
+		if (rv == 0)
+			rv = tly_commit(t);
+		else {
+			tly_sync_fresh_abort(t);
+			tly_rollback(t);
+		}
+	}
+out:
+	cache_set(t, cache, NULL);
 	if (rv == 0)
 		rv = reload_me(t);
 	return (rv);

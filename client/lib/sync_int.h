@@ -174,15 +174,31 @@ struct tly_apply_stats {
 };
 
 /* Starts applying operations from another device inside the caller's
- * transaction (the 'applying' row); tly_sync_apply_end() ends it and
- * raises 'seen' to maxclock.  Both return 0 or a TALLY_E* code. */
+ * transaction (the 'applying' row); tly_sync_apply_end() stores the
+ * rows still staged, ends it and raises 'seen' to st->maxclock.  Both
+ * return 0 or a TALLY_E* code. */
 int tly_sync_apply_begin(tally *t);
-int tly_sync_apply_end(tally *t, uint64_t maxclock);
+int tly_sync_apply_end(tally *t, struct tly_apply_stats *st);
+/* Stores the new rows staged so far (tly_sync_apply_op stages a new row
+ * with one operation, to insert many with one statement). */
+int tly_sync_apply_flush(tally *t, struct tly_apply_stats *st);
 /* Applies one operation of device dev (between begin and end); merge as
  * in the file comment.  TALLY_EFORMAT for fields that are not a JSON
  * object of the table's columns (the batch is refused). */
 int tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
     struct tly_apply_stats *st);
+
+/* A new replica's first pull (the comment in sync_ops.c): inside the
+ * pull's one transaction, after tly_sync_apply_begin, starts staging
+ * when the replica holds no rows yet (returns 1; 0: not fresh, nothing
+ * changes; or minus a code); tly_sync_fresh_end stores what was staged,
+ * before tly_sync_apply_end.  tly_sync_fresh (test hook): -1 when
+ * fresh, 0 never. */
+int        tly_sync_fresh_begin(tally *t);
+int        tly_sync_fresh_end(tally *t, struct tly_apply_stats *st);
+/* Forgets the fresh pull's state when its transaction is rolled back. */
+void       tly_sync_fresh_abort(tally *t);
+extern int tly_sync_fresh;
 
 /* Test hook: when > 0, counts applied operations down and fails the one
  * that reaches 0 with TALLY_EIO (a crash in the middle of a pull). */

@@ -180,6 +180,9 @@ static const char *const bulk_sql[TLY_ST_N] = {
 	[TLY_ST_DEVICE] = BULK_OPS("device", "9", "id", TLY_SYNC_DEVICE),
 };
 
+/* sync_op's row index, as schema.c makes it. */
+#define ROW_INDEX "CREATE INDEX sync_op_row ON sync_op(key, tbl)"
+
 /* -- Per-handle state ------------------------------------------------- */
 
 #define UPD_CACHE 64 /* cached UPDATE statements, by (table, fields) */
@@ -196,6 +199,22 @@ struct tly_sync {
 	} upd[UPD_CACHE];
 	int     nupd;
 	tly_buf scratch;                  /* the operation's decoded values */
+	/* new rows staged for one INSERT ... SELECT per table (stage.c's
+	 * comment in apply: FTS5 flushes its pending index at the end of
+	 * every statement) */
+	sqlite3_stmt *sput[TLY_ST_N];     /* a row into its stage */
+	sqlite3_stmt *sflush[TLY_ST_N];   /* the stage into the table */
+	sqlite3_stmt *sclear[TLY_ST_N];
+	sqlite3_stmt *sscan[TLY_ST_N];    /* key, fields, one by one */
+	sqlite3_stmt *swake[TLY_ST_N];    /* staged keys rows wait for */
+	size_t        staged[TLY_ST_N];
+	size_t        nstaged;
+	/* a new replica's first pull (fresh_begin .. fresh_end) */
+	int           fresh;
+	size_t        nfresh;             /* operations in sync_fresh */
+	char        **dropped;            /* CREATE text of what it dropped */
+	int          *dropkind;           /* 1: index, 2: trigger */
+	size_t        ndropped;
 	/* bulk mode */
 	int     bulk;                     /* the insert triggers are dropped */
 	int     bulk_index;               /* and sync_op_row */
@@ -223,9 +242,18 @@ tly_sync_free(tally *t)
 		sqlite3_finalize(s->ins[i]);
 		sqlite3_finalize(s->del[i]);
 		sqlite3_finalize(s->has[i]);
+		sqlite3_finalize(s->sput[i]);
+		sqlite3_finalize(s->sflush[i]);
+		sqlite3_finalize(s->sclear[i]);
+		sqlite3_finalize(s->sscan[i]);
+		sqlite3_finalize(s->swake[i]);
 	}
 	for (int i = 0; i < s->nupd; i++)
 		sqlite3_finalize(s->upd[i].st);
+	for (size_t i = 0; i < s->ndropped; i++)
+		free(s->dropped[i]);
+	free(s->dropped);
+	free(s->dropkind);
 	tly_buf_free(&s->scratch);
 	free(s);
 	t->sync = NULL;
@@ -745,13 +773,23 @@ bind_field(sqlite3_stmt *st, int i, const struct sfield *f)
 
 /* -- Applying ----------------------------------------------------------- */
 
+static void stage_drop(tally *t, struct tly_sync *s);
+static int  stage_tables(tally *t);
+static int  fresh_op(tally *t, struct tly_sync *s, uint64_t dev,
+     const struct tly_sync_op *op);
+
 int
 tly_sync_apply_begin(tally *t)
 {
-	sqlite3_stmt *st;
+	struct tly_sync *s = sync_state(t);
+	sqlite3_stmt    *st;
+	int              rv;
 
-	if (sync_state(t) == NULL)
+	if (s == NULL)
 		return (TALLY_ENOMEM);
+	stage_drop(t, s); /* left by a transaction rolled back */
+	if ((rv = stage_tables(t)) != 0)
+		return (rv);
 	st = tly_stmt(t, "INSERT OR REPLACE INTO sync_state(k, v)"
 	                 " VALUES ('applying', 1)");
 	if (st == NULL)
@@ -760,11 +798,13 @@ tly_sync_apply_begin(tally *t)
 }
 
 int
-tly_sync_apply_end(tally *t, uint64_t maxclock)
+tly_sync_apply_end(tally *t, struct tly_apply_stats *as)
 {
 	sqlite3_stmt *st;
 	int           rv;
 
+	if ((rv = tly_sync_apply_flush(t, as)) != 0)
+		return (rv);
 	if ((st = tly_stmt(t, "DELETE FROM sync_state WHERE k = 'applying'")) ==
 	    NULL)
 		return (TALLY_EINTERNAL);
@@ -773,7 +813,7 @@ tly_sync_apply_end(tally *t, uint64_t maxclock)
 	if ((st = tly_stmt(t, "UPDATE sync_state SET v = max(v, ?1)"
 	                      " WHERE k = 'seen'")) == NULL)
 		return (TALLY_EINTERNAL);
-	sqlite3_bind_int64(st, 1, (int64_t) maxclock);
+	sqlite3_bind_int64(st, 1, (int64_t) as->maxclock);
 	return (tly_step_done(t, st, "applying operations"));
 }
 
@@ -1153,6 +1193,639 @@ wake(tally *t, struct tly_sync *s, int tb, const char *key, size_t n)
 	return (rv);
 }
 
+/* -- Staging new rows ------------------------------------------------
+ *
+ * A new row with its one operation (the common case: a device catching
+ * up) goes to a temporary stage of its table instead of its own INSERT;
+ * flush_stages() moves each stage with one INSERT ... SELECT, parents'
+ * tables first (FLUSH_ORDER), and lets the rows that wait for them come.
+ * A stage that its statement cannot move (a row refused by a constraint)
+ * is moved row by row the usual way.  Stages are flushed before any
+ * operation that reads a row's state, and before the transaction ends.
+ */
+#define STAGE_MAX 8192 /* rows staged before a flush */
+
+static const int flush_order[] = { TLY_ST_PERSON, TLY_ST_INTRODUCTION,
+	TLY_ST_FAVOR, TLY_ST_INTERACTION, TLY_ST_REFERENCE,
+	TLY_ST_REFERENCE_USE, TLY_ST_PEER, TLY_ST_RECORD, TLY_ST_DEVICE };
+
+_Static_assert(sizeof flush_order / sizeof flush_order[0] == TLY_ST_N - 1,
+    "every table flushes");
+
+/* Creates the stages (temporary tables are part of the transaction:
+ * one rolled back takes them along, so each pull makes them anew). */
+static int
+stage_tables(tally *t)
+{
+	for (int tb = 1; tb < TLY_ST_N; tb++) {
+		const struct tly_sync_table *d    = &tly_sync_tables[tb];
+		char                        *defs = sqlite3_mprintf("k, j");
+		char                        *sql;
+		int                          rc;
+
+		for (int i = 0; i < d->ncols && defs != NULL; i++) {
+			char *d2 = sqlite3_mprintf("%s, c%d", defs, i);
+			sqlite3_free(defs);
+			defs = d2;
+		}
+		sql = defs == NULL ? NULL
+		                   : sqlite3_mprintf("CREATE TEMP TABLE IF NOT"
+		                                     " EXISTS \"sync_stage_%w\""
+		                                     "(%s)",
+		                         d->name, defs);
+		sqlite3_free(defs);
+		if (sql == NULL)
+			return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+		rc = sqlite3_exec(t->db, sql, NULL, NULL, NULL);
+		sqlite3_free(sql);
+		if (rc != SQLITE_OK)
+			return (tly_dberr(t, "staging rows"));
+	}
+	return (0);
+}
+
+/* Prepares the stage statements of table tb. */
+static int
+stage_prepare(tally *t, struct tly_sync *s, int tb)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	char *cols = NULL, *defs = NULL, *qs = NULL;
+	int   rv;
+
+	if (s->sput[tb] != NULL)
+		return (0);
+	for (int i = 0; i < d->ncols; i++) {
+		char *c2 = sqlite3_mprintf("%s, \"%w\"", cols ? cols : "",
+		    d->cols[i]);
+		char *d2 = sqlite3_mprintf("%s, c%d", defs ? defs : "", i);
+		char *q2 = sqlite3_mprintf("%s, ?%d", qs ? qs : "", i + 3);
+
+		sqlite3_free(cols);
+		sqlite3_free(defs);
+		sqlite3_free(qs);
+		cols = c2;
+		defs = d2;
+		qs   = q2;
+		if (cols == NULL || defs == NULL || qs == NULL)
+			break;
+	}
+	rv = TALLY_ENOMEM;
+	if (cols == NULL || defs == NULL || qs == NULL)
+		goto out;
+	if ((rv = prepare(t, &s->sput[tb],
+	         sqlite3_mprintf("INSERT INTO temp.\"sync_stage_%w\""
+	                         " VALUES (?1, ?2%s)",
+	             d->name, qs))) != 0 ||
+	    (rv = prepare(t, &s->sflush[tb],
+	         sqlite3_mprintf("INSERT INTO main.\"%w\"(\"%w\"%s)"
+	                         " SELECT k%s FROM temp.\"sync_stage_%w\""
+	                         " ORDER BY rowid",
+	             d->name, d->key, cols, defs, d->name))) != 0 ||
+	    (rv = prepare(t, &s->sclear[tb],
+	         sqlite3_mprintf("DELETE FROM temp.\"sync_stage_%w\"",
+	             d->name))) != 0 ||
+	    (rv = prepare(t, &s->sscan[tb],
+	         sqlite3_mprintf("SELECT k, j FROM temp.\"sync_stage_%w\""
+	                         " ORDER BY rowid",
+	             d->name))) != 0 ||
+	    (rv = prepare(t, &s->swake[tb],
+	         sqlite3_mprintf("SELECT k FROM temp.\"sync_stage_%w\""
+	                         " WHERE k IN (SELECT pkey FROM main.sync_wait"
+	                         " WHERE ptbl = ?1)",
+	             d->name))) != 0) {
+		for (int i = 0; i < 5; i++) {
+			sqlite3_stmt **v[] = { &s->sput[tb], &s->sflush[tb],
+				&s->sclear[tb], &s->sscan[tb], &s->swake[tb] };
+			sqlite3_finalize(*v[i]);
+			*v[i] = NULL;
+		}
+	}
+out:
+	sqlite3_free(cols);
+	sqlite3_free(defs);
+	sqlite3_free(qs);
+	if (rv == TALLY_ENOMEM)
+		tly_seterr(t, rv, "out of memory");
+	return (rv);
+}
+
+static int
+stage_row(tally *t, struct tly_sync *s, const struct tly_sync_op *op,
+    const struct srow *r)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[op->table];
+	sqlite3_stmt                *st;
+	int                          rv;
+
+	if ((rv = stage_prepare(t, s, op->table)) != 0)
+		return (rv);
+	st = s->sput[op->table];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	sqlite3_bind_text(st, 1, (const char *) op->key, (int) op->keylen,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, (const char *) op->cols, (int) op->colslen,
+	    SQLITE_STATIC);
+	for (int i = 0; i < d->ncols; i++)
+		if (r->mask & (1u << i))
+			bind_field(st, i + 3, &r->f[i]);
+	if ((rv = tly_step_done(t, st, "staging rows")) != 0)
+		return (rv);
+	s->staged[op->table]++;
+	s->nstaged++;
+	return (0);
+}
+
+/* Moves the stage of tb row by row (write_row: references fixed, rows
+ * waiting). */
+static int
+stage_one_by_one(tally *t, struct tly_sync *s, int tb,
+    struct tly_apply_stats *st)
+{
+	sqlite3_stmt *q = s->sscan[tb];
+	tly_buf       scr = TLY_BUF_INIT;
+	int           rc, rv = 0;
+
+	sqlite3_reset(q);
+	while (rv == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char          *key = tly_col_text(q, 0);
+		const unsigned char *j   = sqlite3_column_text(q, 1);
+		size_t               kn  = (size_t) sqlite3_column_bytes(q, 0);
+		size_t               jn  = (size_t) sqlite3_column_bytes(q, 1);
+		struct srow          r;
+		char                *k2;
+
+		if (key == NULL || j == NULL)
+			continue;
+		/* the scan stays on this row while write_row runs */
+		if ((k2 = strndup(key, kn)) == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		tly_buf_reset(&scr);
+		if ((rv = tly_buf_append(&scr, j, jn + 1)) != 0 ||
+		    (rv = tly_buf_reserve(&scr, jn + 1)) != 0) {
+			free(k2);
+			rv = tly_seterr(t, rv, "out of memory");
+			break;
+		}
+		if (parse_fields(tb, scr.p, jn, scr.p + jn + 1, &r, 0) != 0) {
+			free(k2);
+			st->skipped++;
+			continue;
+		}
+		rv = write_row(t, s, tb, k2, kn, &r, r.mask, 0);
+		free(k2);
+		if (rv == 0)
+			st->applied++;
+		else if (rv == 1) {
+			st->skipped++;
+			rv = 0;
+		}
+	}
+	sqlite3_reset(q);
+	tly_buf_free(&scr);
+	if (rv == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		rv = tly_dberr(t, "applying operations");
+	return (rv);
+}
+
+static int
+flush_stages(tally *t, struct tly_sync *s, struct tly_apply_stats *st)
+{
+	int rv = 0, rc;
+
+	if (s->nstaged == 0)
+		return (0);
+	for (size_t k = 0; rv == 0 && k < TLY_ST_N - 1; k++) {
+		int    tb = flush_order[k];
+		char **wk = NULL;
+		size_t nw = 0;
+
+		if (s->staged[tb] == 0)
+			continue;
+		sqlite3_reset(s->sflush[tb]);
+		if ((rv = step_write(t, s->sflush[tb])) == 0)
+			st->applied += s->staged[tb];
+		else if (rv == 1)
+			rv = stage_one_by_one(t, s, tb, st);
+		/* rows waiting for these come now */
+		sqlite3_reset(s->swake[tb]);
+		sqlite3_bind_int(s->swake[tb], 1, tb);
+		while (rv == 0 &&
+		    (rc = sqlite3_step(s->swake[tb])) == SQLITE_ROW) {
+			char **w2 = realloc(wk, (nw + 1) * sizeof *wk);
+
+			if (w2 == NULL ||
+			    (w2[nw] = strdup(tly_col_text(s->swake[tb], 0))) ==
+			        NULL) {
+				wk = w2 != NULL ? w2 : wk;
+				rv = tly_seterr(t, TALLY_ENOMEM,
+				    "out of memory");
+				break;
+			}
+			wk = w2;
+			nw++;
+		}
+		sqlite3_reset(s->swake[tb]);
+		sqlite3_reset(s->sclear[tb]);
+		if (rv == 0)
+			rv = tly_step_done(t, s->sclear[tb], "staging rows");
+		s->nstaged -= s->staged[tb];
+		s->staged[tb] = 0;
+		for (size_t i = 0; i < nw; i++) {
+			if (rv == 0)
+				rv = wake(t, s, tb, wk[i], strlen(wk[i]));
+			free(wk[i]);
+		}
+		free(wk);
+	}
+	return (rv);
+}
+
+/* Forgets what is staged (the transaction is rolled back). */
+static void
+stage_drop(tally *t, struct tly_sync *s)
+{
+	for (int tb = 1; tb < TLY_ST_N; tb++)
+		if (s->staged[tb] > 0) {
+			sqlite3_reset(s->sclear[tb]);
+			(void) tly_step_done(t, s->sclear[tb], "staging rows");
+			s->staged[tb] = 0;
+		}
+	s->nstaged = 0;
+}
+
+/* -- A new replica's first pull ------------------------------------
+ *
+ * Nothing in the replica yet, everything to come: with the tables'
+ * triggers and plain indexes dropped, each operation (but the device
+ * list's, applied as usual) is stored in sync_op and its row only
+ * staged while the pull reads; tly_sync_fresh_end() then inserts the
+ * rows that have a single operation with one INSERT ... SELECT per table
+ * (the others, and those whose references are not there, as apply would,
+ * row by row), derives person_key, last contacts, the ledger and the
+ * full-text indexes from scratch, and creates the indexes and triggers
+ * again from their saved text.  All of it is one transaction (DDL
+ * included): interrupted, the pull starts again from the beginning.
+ */
+
+int tly_sync_fresh = -1;
+
+/* The synced tables but device, as a SQL list. */
+#define FRESH_TABLES                                                         \
+	"'person', 'interaction', 'introduction', 'favor', 'reference',"    \
+	" 'reference_use', 'peer', 'record'"
+
+static int
+fresh_op(tally *t, struct tly_sync *s, uint64_t dev,
+    const struct tly_sync_op *op)
+{
+	sqlite3_stmt *q;
+	struct srow   r;
+	int           rv;
+
+	/* Checked now, as apply would: a malformed batch is refused. */
+	if (op->cols != NULL) {
+		tly_buf_reset(&s->scratch);
+		if ((rv = tly_buf_reserve(&s->scratch, op->colslen + 1)) != 0)
+			return (tly_seterr(t, rv, "out of memory"));
+		if (parse_fields(op->table, op->cols, op->colslen,
+		        s->scratch.p, &r, 0) != 0)
+			return (tly_seterr(t, TALLY_EFORMAT,
+			    "an operation's fields are not a row of %s",
+			    tly_sync_tables[op->table].name));
+	}
+	if ((q = tly_stmt(t, "INSERT INTO temp.sync_fresh(dev, clock, tbl,"
+	                     " key, cols) VALUES (?1, ?2, ?3, ?4, ?5)")) ==
+	    NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_int64(q, 1, (int64_t) dev);
+	sqlite3_bind_int64(q, 2, (int64_t) op->clock);
+	sqlite3_bind_int(q, 3, op->table);
+	sqlite3_bind_text(q, 4, (const char *) op->key, (int) op->keylen,
+	    SQLITE_STATIC);
+	if (op->cols != NULL)
+		sqlite3_bind_text(q, 5, (const char *) op->cols,
+		    (int) op->colslen, SQLITE_STATIC);
+	if ((rv = tly_step_done(t, q, "staging an operation")) != 0)
+		return (rv);
+	s->nfresh++;
+	/* Rows with more than one operation leave the stage at the end. */
+	return (op->cols != NULL ? stage_row(t, s, op, &r) : 0);
+}
+
+static int
+exec_sql(tally *t, const char *sql)
+{
+	if (sqlite3_exec(t->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return (tly_dberr(t, "applying operations"));
+	return (0);
+}
+
+int
+tly_sync_fresh_begin(tally *t)
+{
+	struct tly_sync *s = sync_state(t);
+	sqlite3_stmt    *st;
+	int              rc, rv = 0, fresh = 0;
+
+	if (s == NULL)
+		return (-TALLY_ENOMEM);
+	if (tly_sync_fresh == 0)
+		return (0);
+	if (sqlite3_prepare_v2(t->db,
+	        "SELECT NOT EXISTS (SELECT 1 FROM person)"
+	        " AND NOT EXISTS (SELECT 1 FROM interaction)"
+	        " AND NOT EXISTS (SELECT 1 FROM introduction)"
+	        " AND NOT EXISTS (SELECT 1 FROM favor)"
+	        " AND NOT EXISTS (SELECT 1 FROM reference)"
+	        " AND NOT EXISTS (SELECT 1 FROM reference_use)"
+	        " AND NOT EXISTS (SELECT 1 FROM peer)"
+	        " AND NOT EXISTS (SELECT 1 FROM record)"
+	        " AND NOT EXISTS (SELECT 1 FROM sync_op WHERE tbl < 9)",
+	        -1, &st, NULL) != SQLITE_OK)
+		return (-tly_dberr(t, "applying operations"));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		fresh = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!fresh)
+		return (0);
+	/* What to drop: every trigger of the tables, the plain indexes of
+	 * the tables and of what derives from them. */
+	if (sqlite3_prepare_v2(t->db,
+	        "SELECT m.type, m.name, m.sql FROM main.sqlite_master m"
+	        " WHERE m.sql IS NOT NULL AND ((m.type = 'trigger' AND"
+	        " m.tbl_name IN (" FRESH_TABLES ")) OR (m.type = 'index' AND"
+	        " m.tbl_name IN (" FRESH_TABLES ", 'person_key', 'ledger')"
+	        " AND NOT (SELECT l.\"unique\" FROM"
+	        " pragma_index_list(m.tbl_name) l WHERE l.name = m.name)))"
+	        " ORDER BY m.rowid",
+	        -1, &st, NULL) != SQLITE_OK)
+		return (-tly_dberr(t, "applying operations"));
+	tly_buf_reset(&s->scratch); /* the DROP statements, ';'-separated */
+	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *type = tly_col_text(st, 0);
+		const char *name = tly_col_text(st, 1);
+		const char *sql  = tly_col_text(st, 2);
+		char      **d2;
+		int        *k2;
+		char       *drop;
+
+		d2 = realloc(s->dropped, (s->ndropped + 1) * sizeof *d2);
+		if (d2 != NULL)
+			s->dropped = d2;
+		k2 = realloc(s->dropkind, (s->ndropped + 1) * sizeof *k2);
+		if (k2 != NULL)
+			s->dropkind = k2;
+		if (d2 == NULL || k2 == NULL ||
+		    (s->dropped[s->ndropped] = strdup(sql)) == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		s->dropkind[s->ndropped++] = type[0] == 'i' ? 1 : 2;
+		drop = sqlite3_mprintf(type[0] == 'i'
+		        ? "DROP INDEX main.\"%w\";"
+		        : "DROP TRIGGER main.\"%w\";",
+		    name);
+		if (drop == NULL || tly_buf_puts(&s->scratch, drop) != 0)
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+		sqlite3_free(drop);
+	}
+	sqlite3_finalize(st);
+	/* dropped once the reading statement is done */
+	if (rv == 0 && s->scratch.len > 0) {
+		char *sql = tly_buf_cstr(&s->scratch);
+
+		rv = sql == NULL ? tly_seterr(t, TALLY_ENOMEM, "out of memory")
+		                 : exec_sql(t, sql);
+	}
+	if (rv == 0)
+		rv = exec_sql(t, "CREATE TEMP TABLE IF NOT EXISTS sync_fresh("
+		                 "dev, clock, tbl, key, cols);"
+		                 "DELETE FROM temp.sync_fresh;");
+	if (rv != 0)
+		return (-rv);
+	s->fresh = 1;
+	return (1);
+}
+
+/* Calls fn (refold or wake) for each key of tb that sql (?1: tb)
+ * names. */
+static int
+keys_each(tally *t, struct tly_sync *s, int tb, const char *sql,
+    int (*fn)(tally *, struct tly_sync *, int, const char *, size_t))
+{
+	sqlite3_stmt *st;
+	char        **keys = NULL;
+	size_t        n = 0;
+	int           rc, rv = 0;
+
+	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return (tly_dberr(t, "applying operations"));
+	sqlite3_bind_int(st, 1, tb);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char **k2 = realloc(keys, (n + 1) * sizeof *keys);
+
+		if (k2 == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		keys = k2;
+		if ((keys[n] = strdup(tly_col_text(st, 0))) == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rv == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		rv = tly_dberr(t, "applying operations");
+	for (size_t i = 0; i < n; i++) {
+		if (rv == 0)
+			rv = fn(t, s, tb, keys[i], strlen(keys[i]));
+		free(keys[i]);
+	}
+	free(keys);
+	return (rv);
+}
+
+/* The one-statement insert of table tb's staged rows whose references
+ * are there. */
+static char *
+fresh_insert_sql(int tb)
+{
+	const struct tly_sync_table *d = &tly_sync_tables[tb];
+	char *cols = sqlite3_mprintf("\"%w\"", d->key);
+	char *vals = sqlite3_mprintf("f.k");
+	char *cond = sqlite3_mprintf("1");
+	char *sql  = NULL;
+
+	for (int i = 0; i < d->ncols && cols && vals && cond; i++) {
+		char *c2 = sqlite3_mprintf("%s, \"%w\"", cols, d->cols[i]);
+		char *v2 = sqlite3_mprintf("%s, f.c%d", vals, i);
+
+		sqlite3_free(cols);
+		sqlite3_free(vals);
+		cols = c2;
+		vals = v2;
+	}
+	for (int k = 0; k < d->nfks && cols && vals && cond; k++) {
+		const struct tly_sync_fk    *fk = &d->fks[k];
+		const struct tly_sync_table *p  = &tly_sync_tables[fk->parent];
+		char                        *c2, col[16] = "f.k";
+
+		for (int i = 0; fk->col != NULL && i < d->ncols; i++)
+			if (strcmp(d->cols[i], fk->col) == 0)
+				snprintf(col, sizeof col, "f.c%d", i);
+		c2 = sqlite3_mprintf("%s AND (%s IS NULL OR %s IN"
+		                     " (SELECT \"%w\" FROM main.\"%w\"))",
+		    cond, col, col, p->key, p->name);
+		sqlite3_free(cond);
+		cond = c2;
+	}
+	if (cols && vals && cond)
+		sql = sqlite3_mprintf("INSERT OR IGNORE INTO main.\"%w\"(%s)"
+		                      " SELECT %s FROM temp.\"sync_stage_%w\""
+		                      " f WHERE %s ORDER BY f.rowid",
+		    d->name, cols, vals, d->name, cond);
+	sqlite3_free(cols);
+	sqlite3_free(vals);
+	sqlite3_free(cond);
+	return (sql);
+}
+
+int
+tly_sync_fresh_end(tally *t, struct tly_apply_stats *st)
+{
+	struct tly_sync *s = t->sync;
+	int              rv;
+
+	if (s == NULL || !s->fresh)
+		return (0);
+	s->fresh = 0;
+	/* Every operation stored once (sync_op's row index made again
+	 * from sorted keys); the rows with more than one operation (or a
+	 * delete) go as apply would, the others leave their stage with one
+	 * statement. */
+	if ((rv = exec_sql(t, "DROP INDEX main.sync_op_row")) != 0 ||
+	    (rv = exec_sql(t,
+	         "INSERT OR IGNORE INTO main.sync_op(dev, clock, tbl, key,"
+	         " cols) SELECT dev, clock, tbl, key, cols FROM"
+	         " temp.sync_fresh")) != 0)
+		return (rv);
+	st->dup += s->nfresh - (size_t) sqlite3_changes(t->db);
+	st->applied += (size_t) sqlite3_changes(t->db);
+	s->nfresh = 0;
+	if ((rv = exec_sql(t, ROW_INDEX ";"
+	         "DELETE FROM temp.sync_fresh;"
+	         "DROP TABLE IF EXISTS temp.sync_fresh_many;"
+	         "CREATE TEMP TABLE sync_fresh_many(tbl, key,"
+	         " PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
+	         "INSERT INTO temp.sync_fresh_many SELECT tbl, key"
+	         " FROM main.sync_op WHERE tbl < 9 GROUP BY key, tbl"
+	         " HAVING count(*) > 1;")) != 0)
+		return (rv);
+	for (size_t k = 0; rv == 0 && k < TLY_ST_N - 1; k++) {
+		int     tb = flush_order[k];
+		char   *sql;
+		int64_t in = 0, gone = 0;
+
+		if (tb == TLY_ST_DEVICE)
+			continue;
+		rv = keys_each(t, s, tb,
+		    "SELECT key FROM temp.sync_fresh_many WHERE tbl = ?1",
+		    refold);
+		if (rv != 0 || s->staged[tb] == 0)
+			goto waiting;
+		sql = sqlite3_mprintf("DELETE FROM temp.\"sync_stage_%w\""
+		                      " WHERE k IN (SELECT key FROM"
+		                      " temp.sync_fresh_many WHERE tbl = %d)",
+		    tly_sync_tables[tb].name, tb);
+		if (sql == NULL)
+			return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+		rv   = exec_sql(t, sql);
+		gone = sqlite3_changes(t->db);
+		sqlite3_free(sql);
+		if (rv == 0 && (sql = fresh_insert_sql(tb)) == NULL)
+			return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
+		if (rv == 0) {
+			if (sqlite3_exec(t->db, sql, NULL, NULL, NULL) ==
+			    SQLITE_OK)
+				in = sqlite3_changes(t->db);
+			else if ((sqlite3_errcode(t->db) & 0xff) !=
+			    SQLITE_CONSTRAINT)
+				rv = tly_dberr(t, "applying operations");
+			sqlite3_free(sql);
+		}
+		/* What that left out (a reference not there, a constraint):
+		 * row by row. */
+		if (rv == 0 && in + gone < (int64_t) s->staged[tb]) {
+			sql = sqlite3_mprintf(
+			    "SELECT f.k FROM temp.\"sync_stage_%w\" f WHERE"
+			    " NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE"
+			    " \"%w\" = f.k)",
+			    tly_sync_tables[tb].name, tly_sync_tables[tb].name,
+			    tly_sync_tables[tb].key);
+			rv = sql == NULL ? tly_seterr(t, TALLY_ENOMEM,
+			                       "out of memory")
+			                 : keys_each(t, s, tb, sql, refold);
+			sqlite3_free(sql);
+		}
+		sqlite3_reset(s->sclear[tb]);
+		if (rv == 0)
+			rv = tly_step_done(t, s->sclear[tb], "staging rows");
+		s->nstaged -= s->staged[tb];
+		s->staged[tb] = 0;
+	waiting:
+		/* Rows that wait for rows of this table come now. */
+		if (rv == 0)
+			rv = keys_each(t, s, tb,
+			    "SELECT DISTINCT pkey FROM main.sync_wait"
+			    " WHERE ptbl = ?1",
+			    wake);
+	}
+	if (rv == 0)
+		rv = exec_sql(t, "DROP TABLE temp.sync_fresh_many;");
+	/* The indexes (the fill reads through them), what triggers derive,
+	 * the triggers. */
+	for (int kind = 1; kind <= 2; kind++) {
+		for (size_t i = 0; rv == 0 && i < s->ndropped; i++)
+			if (s->dropkind[i] == kind)
+				rv = exec_sql(t, s->dropped[i]);
+		if (rv == 0 && kind == 1)
+			rv = exec_sql(t, tly_schema_derive);
+	}
+	for (size_t i = 0; i < s->ndropped; i++)
+		free(s->dropped[i]);
+	s->ndropped = 0;
+	return (rv);
+}
+
+void
+tly_sync_fresh_abort(tally *t)
+{
+	struct tly_sync *s = t->sync;
+
+	if (s == NULL)
+		return;
+	s->fresh  = 0;
+	s->nfresh = 0;
+	for (size_t i = 0; i < s->ndropped; i++)
+		free(s->dropped[i]);
+	s->ndropped = 0;
+}
+
+int
+tly_sync_apply_flush(tally *t, struct tly_apply_stats *st)
+{
+	struct tly_sync *s = sync_state(t);
+
+	if (s == NULL)
+		return (TALLY_ENOMEM);
+	return (flush_stages(t, s, st));
+}
+
 int
 tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
     struct tly_apply_stats *st)
@@ -1179,6 +1852,8 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 		    "an operation names no known table or row"));
 	if (tly_sync_crash_at > 0 && --tly_sync_crash_at == 0)
 		return (tly_seterr(t, TALLY_EIO, "simulated crash"));
+	if (s->fresh && op->table != TLY_ST_DEVICE)
+		return (fresh_op(t, s, dev, op));
 	/* 1. stored once */
 	if ((q = tly_stmt(t, "INSERT OR IGNORE INTO sync_op(dev, clock, tbl,"
 	                     " key, cols) VALUES (?1, ?2, ?3, ?4, ?5)")) ==
@@ -1202,6 +1877,10 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 	         &os)) != 0)
 		return (rv);
 	if (os.tomb)
+		goto out;
+	/* What follows reads rows: the staged ones first. */
+	if (!s->fresh && (op->cols == NULL || os.n > 0) &&
+	    (rv = flush_stages(t, s, st)) != 0)
 		goto out;
 	/* 3. a delete: the row goes, and nothing waits for it any more */
 	if (op->cols == NULL) {
@@ -1234,8 +1913,10 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 	}
 	if (os.n == 0) {
 		/* The common case: a new row, its one operation. */
-		rv = write_row(t, s, op->table, key, op->keylen, &r, r.mask, 0);
-		goto count;
+		rv = stage_row(t, s, op, &r);
+		if (rv == 0 && s->nstaged >= STAGE_MAX)
+			rv = flush_stages(t, s, st);
+		goto out;
 	}
 	for (size_t k = 0; k < os.n; k++)
 		if (newer(os.o[k].clock, os.o[k].dev, op->clock, dev))
@@ -1297,7 +1978,6 @@ exec1(tally *t, const char *sql, int64_t a, int64_t b, int64_t c,
 	return (0);
 }
 
-#define ROW_INDEX "CREATE INDEX sync_op_row ON sync_op(key, tbl)"
 
 int
 tly_sync_bulk_begin(tally *t, int64_t size)

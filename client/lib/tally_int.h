@@ -81,6 +81,9 @@ int tly_oneof(const char *s, const char *const *words);
 /* Migrations: the schema, step by step (schema.c). */
 extern const char *const tly_schema_steps[];
 extern const int         tly_schema_nsteps;
+/* SQL that fills person_key, last_contact, the ledger and the full-text
+ * indexes from the tables, as their triggers would have (schema.c). */
+extern const char tly_schema_derive[];
 
 /* Import and export of each format (import_csv.c, vcard.c, json.c). */
 int tly_import_linkedin(tally *t, tally_import_stats *st, const char *path,

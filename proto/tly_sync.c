@@ -301,8 +301,11 @@ tly_link_code_parse(unsigned char *raw, const char *code)
 		s[n++] = ch;
 	}
 	s[n] = '\0';
-	if (n != 16 || tly_b32_decode(raw, TLY_LINK_CODE_BYTES, s, n) != 0)
+	if (n != 16 || tly_b32_decode(raw, TLY_LINK_CODE_BYTES, s, n) != 0) {
+		sodium_memzero(raw, TLY_LINK_CODE_BYTES);
+		sodium_memzero(s, sizeof s);
 		return (TALLY_EFORMAT);
+	}
 	sodium_memzero(s, sizeof s);
 	return (0);
 }

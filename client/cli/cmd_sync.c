@@ -65,14 +65,20 @@ cli_sync_run(cli *c)
 		return (cli_fail(c, rv));
 	if (c->json)
 		return (j_print(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		                          "s:I}",
+		                          "s:I, s:I}",
 		    "pushed", (json_int_t) st.pushed, "batches_up",
 		    (json_int_t) st.batches_up, "bytes_up",
 		    (json_int_t) st.bytes_up, "entries",
 		    (json_int_t) st.entries, "pulled", (json_int_t) st.pulled,
 		    "applied", (json_int_t) st.applied, "skipped",
 		    (json_int_t) st.skipped, "bytes_down",
-		    (json_int_t) st.bytes_down)));
+		    (json_int_t) st.bytes_down, "ignored",
+		    (json_int_t) st.ignored)));
+	if (st.ignored > 0)
+		fprintf(stderr, "tally: warning: %zu log entr%s not from a "
+		                "device of yours (or sealed with an old key) "
+		                "ignored\n",
+		    st.ignored, st.ignored == 1 ? "y" : "ies");
 	if (st.pushed == 0 && st.pulled == 0) {
 		printf("up to date\n");
 		return (0);

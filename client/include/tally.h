@@ -638,6 +638,10 @@ typedef struct tally_sync_stats {
 	size_t   skipped;    /* that could not be stored (their row's
 	                        person was deleted, ...) */
 	uint64_t bytes_down;
+	size_t   ignored;    /* entries not applied: sealed with a key no
+	                        device of mine announced, not
+	                        authenticating, or written by a revoked
+	                        device after its revocation */
 } tally_sync_stats;
 
 /* Progress: what is "push" (operations) or "pull" (log entries). */
@@ -655,8 +659,8 @@ typedef struct tally_sync_opts {
  * moved; o may be NULL.  Interrupted anywhere, the next call resumes
  * without losing or repeating anything.  Needs the identity unlocked
  * and registered.  TALLY_ENOTINIT, TALLY_EAUTH, TALLY_ECONNREF,
- * TALLY_ETIMEDOUT, TALLY_ECRYPTO (an entry that does not authenticate,
- * or a key this device lacks), TALLY_EPERM (this device was revoked). */
+ * TALLY_ETIMEDOUT, TALLY_EPERM (this device was revoked), TALLY_EFORMAT
+ * (an authenticated batch that does not decode). */
 TALLY_API int tally_log_sync(
     tally *t, tally_sync_stats *st, const tally_sync_opts *o);
 

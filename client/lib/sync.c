@@ -8,7 +8,10 @@
  * are read in chunks; each chunk is applied and the cursor moved in one
  * transaction, so a chunk counts either wholly or not at all, and an
  * entry read twice changes nothing anyway.  An entry written by this
- * device is skipped (its operations are here).  A keys entry brings a
+ * device is skipped (its operations are here); one that does not
+ * authenticate, or is sealed with a key no device announced, is ignored
+ * (counted), so that nobody can stop the others' syncs with it.  A keys
+ * entry brings a
  * new replica key (sealed to this device) and ends the devices it does
  * not name; after it, an ops entry sealed with an older key is not
  * applied: a device that has been revoked can still append, and an
@@ -411,19 +414,20 @@ tly_sync_pull_entry(tally *t, uint64_t seq, const unsigned char *p,
 			    "this device was revoked: the replica key changed "
 			    "without it (link it again with 'tally device "
 			    "link')"));
-		return (tly_seterr(t, TALLY_ECRYPTO,
-		    "log entry %llu is sealed with a replica key this device "
-		    "lacks (link it with 'tally device link' on a device "
-		    "that has the replica)",
-		    (unsigned long long) seq));
+		/* Sealed with a key no device of mine announced: not from
+		 * this replica (or forged by a device that still holds the
+		 * identity).  Ignored, so that it cannot stop the others. */
+		pl->ignored++;
+		return (0);
 	}
 	rv = tly_sync_open(&pl->pt, &h, key, p, n);
 	sodium_memzero(key, sizeof key);
-	if (rv != 0)
-		return (tly_seterr(t, TALLY_ECRYPTO,
-		    "log entry %llu does not authenticate with the replica "
-		    "key: refused",
-		    (unsigned long long) seq));
+	if (rv != 0) {
+		/* Not written with the replica key: what the relay may not
+		 * do.  Dropping it is all a relay can do to us anyway. */
+		pl->ignored++;
+		return (0);
+	}
 	while ((r = tly_sync_batch_next(
 	            pl->pt.p, pl->pt.len, &off, &count, &op)) == 1)
 		if ((rv = tly_sync_apply_op(t, h.device, &op, &pl->st)) != 0)
@@ -816,6 +820,7 @@ tly_sync_run(tally *t, const struct tly_sync_io *io, void *arg,
 	st->applied    = pl.st.applied;
 	st->skipped    = pl.st.skipped;
 	st->entries    = pl.entries;
+	st->ignored    = pl.ignored;
 	st->bytes_down = pl.bytes;
 	st->pushed     = ps.ops;
 	st->batches_up = ps.batches;

@@ -637,6 +637,35 @@ test_idempotent(void **state)
 	free(a);
 	free(b);
 	TT_STREQ(strstr(d3, "[derived]"), strstr(d1, "[derived]"));
+	/* An entry sealed with another key, and one under an epoch no
+	 * device announced: ignored, and the sync goes on past them. */
+	{
+		unsigned char    other[32];
+		tly_buf          bad = TLY_BUF_INIT, empty = TLY_BUF_INIT;
+		tally_sync_stats sst;
+		uint64_t         seq;
+		char             pid[TALLY_ID_LEN + 1];
+		tally_person_in  in;
+
+		memset(other, 3, sizeof other);
+		TT_PASS(tly_sync_batch_begin(&empty));
+		TT_PASS(tly_sync_seal(&bad, 1, 12345, other, empty.p,
+		    empty.len));
+		TT_PASS(log_append(&w.log, bad.p, bad.len, &seq));
+		tly_buf_reset(&bad);
+		TT_PASS(tly_sync_seal(&bad, 9, 12345, key, empty.p,
+		    empty.len));
+		TT_PASS(log_append(&w.log, bad.p, bad.len, &seq));
+		tally_person_in_init(&in);
+		in.name = "After Garbage";
+		TT_PASS(tally_person_add(w.t[0], pid, &in));
+		sync_dev(&w, 0, 0);
+		TT_PASS(tly_sync_run(w.t[1], &fake_io, &w.log, &sst, NULL, 0));
+		TT_INTEQ(sst.ignored, 2);
+		TT_INTEQ(sst.applied, 1);
+		tly_buf_free(&bad);
+		tly_buf_free(&empty);
+	}
 	tly_buf_free(&pt);
 	free(d1);
 	free(d2);

@@ -73,7 +73,8 @@ TALLY_API int tally_schema_version(tally *t, int *have, int *want);
 TALLY_API char *tally_default_path(void);
 
 /* Creates the user ("me") named name (NULL: "me").  TALLY_EEXIST if the
- * replica was initialised before (the name is then left alone). */
+ * replica was initialised before (the name is then left alone);
+ * TALLY_ESTATE if it joined my devices (the user comes with a sync). */
 TALLY_API int tally_init(tally *t, const char *name);
 /* Copies the id of "me" into id (TALLY_ID_LEN + 1 bytes).
  * TALLY_ENOTINIT before tally_init(). */

@@ -487,6 +487,16 @@ tally_init(tally *t, const char *name)
 	if (t->me[0] != '\0')
 		return (tly_seterr(t, TALLY_EEXIST,
 		    "the replica is already initialised"));
+	/* A device that joined gets its user with its first sync. */
+	if ((st = tly_stmt(t, "SELECT 1 FROM sync_state"
+	                      " WHERE k = 'linked_by'")) == NULL)
+		return (TALLY_EINTERNAL);
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return (tly_seterr(t, TALLY_ESTATE,
+		    "this replica joined your devices: its user comes with "
+		    "'tally sync'"));
 	if (name == NULL || *name == '\0')
 		name = "me";
 	if ((rv = tly_check_text(t, "name", name)) != 0)

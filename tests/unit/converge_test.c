@@ -246,6 +246,7 @@ change(tally *t)
 	char            r[TALLY_ID_LEN + 1], id[TALLY_ID_LEN + 1];
 	char            me[TALLY_ID_LEN + 1];
 	tally_person_in in;
+	const char     *tg; /* a tag, while in points to it */
 	int             have_me = tally_me(t, me) == 0;
 
 	tally_person_in_init(&in);
@@ -285,9 +286,8 @@ change(tally *t)
 		case 3:
 			in.closeness = (int) pick(6);
 			break;
-		default: {
-			const char *tg = tags[pick(3)];
-
+		default:
+			tg = tags[pick(3)];
 			if (pick(2)) {
 				in.add_tags.v = &tg;
 				in.add_tags.n = 1;
@@ -295,7 +295,6 @@ change(tally *t)
 				in.rm_tags.v = &tg;
 				in.rm_tags.n = 1;
 			}
-		}
 		}
 		TT_PASS(tally_person_edit(t, p, &in));
 		break;

@@ -346,8 +346,7 @@ static const char step6[] =
  * the person's devices (synced).  The rows already here become one
  * operation each. */
 #define SYNC_TABLE_OPS(no, tab, key, LIST)                                   \
-	" SELECT " no " AS t, r." key " AS k, " TLY_SYNC_ROW_JSON(LIST, "r") \
-	" AS c FROM " tab " r"
+	" SELECT " no " AS t, r." key " AS k FROM " tab " r"
 static const char step_sync[] =
     "CREATE TABLE sync_state(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
     "INSERT INTO sync_state(k, v) VALUES"
@@ -400,7 +399,7 @@ static const char step_sync[] =
     TLY_SYNC_TRIGGERS("device", "9", "id", TLY_SYNC_DEVICE)
     "INSERT INTO sync_op(dev, clock, tbl, key, cols)"
     " SELECT d.v, (" TLY_SYNC_NOW_MS " << 16) + row_number() OVER (),"
-    "  u.t, u.k, u.c FROM sync_state d, ("
+    "  u.t, u.k, '" TLY_SYNC_ROW "' FROM sync_state d, ("
     SYNC_TABLE_OPS("1", "person", "id", TLY_SYNC_PERSON) " UNION ALL"
     SYNC_TABLE_OPS("2", "interaction", "id", TLY_SYNC_INTERACTION)
     " UNION ALL"

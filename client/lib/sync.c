@@ -612,6 +612,23 @@ make_batch(tally *t, struct tly_sync_push *ps, int *made)
 		       ? NULL
 		       : sqlite3_column_text(st, 3);
 		op.colslen = (size_t) sqlite3_column_bytes(st, 3);
+		if (op.cols != NULL &&
+		    strcmp((const char *) op.cols, TLY_SYNC_ROW) == 0) {
+			/* An insert: the row's fields now.  A row gone
+			 * since has its delete to come: nothing to send. */
+			int re = tly_sync_row_json(t, op.table,
+			    (const char *) op.key, op.keylen, &ps->row);
+
+			last = (int64_t) op.clock;
+			if (re == TALLY_ENOENT)
+				continue;
+			if (re != 0) {
+				rv = re;
+				break;
+			}
+			op.cols    = ps->row.p;
+			op.colslen = ps->row.len;
+		}
 		if ((rv = tly_sync_batch_add(&ps->pt, &op)) != 0) {
 			rv = tly_seterr(t, rv,
 			    rv == TALLY_ENOMEM ? "out of memory"
@@ -628,6 +645,13 @@ make_batch(tally *t, struct tly_sync_push *ps, int *made)
 	sqlite3_reset(st);
 	if (rv == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		rv = tly_dberr(t, "reading my operations");
+	if (rv == 0 && nops == 0 && last > pushed) {
+		/* only inserts of rows gone since */
+		if ((rv = tly_sync_set(t, "pushed", last)) != 0)
+			goto fail;
+		*made = 1;
+		return (tly_commit(t));
+	}
 	if (rv != 0 || nops == 0)
 		goto fail;
 	tly_buf_reset(&ps->ct);
@@ -828,6 +852,7 @@ tly_sync_run(tally *t, const struct tly_sync_io *io, void *arg,
 	tly_buf_free(&pl.pt);
 	tly_buf_free(&ps.pt);
 	tly_buf_free(&ps.ct);
+	tly_buf_free(&ps.row);
 	return (rv);
 }
 

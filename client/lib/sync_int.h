@@ -7,8 +7,13 @@
  * makes it, as one row of sync_op: (dev, clock) names it (the device and
  * its hybrid logical clock), (tbl, key) the row, and cols holds the
  * fields it set as a JSON object (blobs as hex), or NULL for a delete.
- * An insert is one operation with every non-NULL field; an update one
- * with the fields that changed.  Triggers written in plain SQL make them
+ * An update is one operation with the fields that changed.  An insert
+ * here is one operation with every non-NULL field, which sync_op keeps
+ * as the mark TLY_SYNC_ROW ('*': the row itself) so that recording it
+ * costs no copy of the row; TLY_SYNC_ROW_JSON expands it from the row
+ * when it is pushed or merged (a row changed since has later operations
+ * for those fields too, so the values it then carries lose to nothing
+ * they should not).  Operations from other devices are always JSON.  Triggers written in plain SQL make them
  * (TLY_SYNC_TRIGGERS), so that every writer -- the library, the
  * importers, the sqlite3 shell -- records its changes; they do nothing
  * while the sync_state row 'applying' exists, which is how operations
@@ -88,20 +93,22 @@
 	"json_patch('{}', json_object(" LIST(TLY_SJ_V, TLY_SJ_B, r, ", ")    \
 	"))"
 
+/* The mark of an insert in sync_op.cols: every field of the row. */
+#define TLY_SYNC_ROW "*"
+
 /* The insert trigger of a table, as sqlite_master keeps it: tab its
- * name, no its number (a string), key its key column, LIST its columns. */
-#define TLY_SYNC_TRIGGER_AI(tab, no, key, LIST)                              \
+ * name, no its number (a string), key its key column. */
+#define TLY_SYNC_TRIGGER_AI(tab, no, key)                                    \
 	"CREATE TRIGGER " tab "_sync_ai AFTER INSERT ON " tab                 \
 	" WHEN " TLY_SYNC_LOCAL " BEGIN"                                     \
 	" INSERT INTO sync_op(dev, clock, tbl, key, cols)"                   \
-	" SELECT d.v, " TLY_SYNC_CLOCK("d.v") ", " no ", new." key ", "      \
-	TLY_SYNC_ROW_JSON(LIST, "new")                                       \
-	" FROM sync_state d WHERE d.k = 'device';"                           \
+	" SELECT d.v, " TLY_SYNC_CLOCK("d.v") ", " no ", new." key ", '"      \
+	TLY_SYNC_ROW "' FROM sync_state d WHERE d.k = 'device';"             \
 	" END"
 
 /* The three triggers of a table (insert, update, delete). */
 #define TLY_SYNC_TRIGGERS(tab, no, key, LIST)                                \
-	TLY_SYNC_TRIGGER_AI(tab, no, key, LIST) ";"                          \
+	TLY_SYNC_TRIGGER_AI(tab, no, key) ";"                                \
 	"CREATE TRIGGER " tab "_sync_au AFTER UPDATE OF "                     \
 	LIST(TLY_SJ_N, TLY_SJ_N, "", ", ") " ON " tab                        \
 	" WHEN " TLY_SYNC_LOCAL " BEGIN"                                     \
@@ -200,6 +207,12 @@ int        tly_sync_fresh_end(tally *t, struct tly_apply_stats *st);
 void       tly_sync_fresh_abort(tally *t);
 extern int tly_sync_fresh;
 
+/* Writes the fields of row (tb, key) as an insert records them (what
+ * TLY_SYNC_ROW stands for) to out, NUL-terminated.  TALLY_ENOENT when
+ * the row is not there. */
+int tly_sync_row_json(
+    tally *t, int tb, const char *key, size_t klen, tly_buf *out);
+
 /* Test hook: when > 0, counts applied operations down and fails the one
  * that reaches 0 with TALLY_EIO (a crash in the middle of a pull). */
 extern int tly_sync_crash_at;
@@ -248,6 +261,7 @@ struct tly_sync_push {
 	size_t   ops, batches;
 	uint64_t bytes;
 	tly_buf  pt, ct;
+	tly_buf  row; /* an insert's fields */
 };
 
 /* Pulls then pushes through io (head: the log's newest sequence number,

@@ -137,33 +137,70 @@ _Static_assert(N(record_cols) + 1 <= TLY_SYNC_MAXCOLS, "widest table");
 
 /* The insert triggers, as schema.c made them (bulk mode compares). */
 static const char *const ai_sql[TLY_ST_N] = {
-	[TLY_ST_PERSON] = TLY_SYNC_TRIGGER_AI("person", "1", "id",
-	    TLY_SYNC_PERSON),
-	[TLY_ST_INTERACTION] = TLY_SYNC_TRIGGER_AI("interaction", "2", "id",
-	    TLY_SYNC_INTERACTION),
-	[TLY_ST_INTRODUCTION] = TLY_SYNC_TRIGGER_AI("introduction", "3", "id",
-	    TLY_SYNC_INTRODUCTION),
-	[TLY_ST_FAVOR] = TLY_SYNC_TRIGGER_AI("favor", "4", "id",
-	    TLY_SYNC_FAVOR),
-	[TLY_ST_REFERENCE] = TLY_SYNC_TRIGGER_AI("reference", "5", "id",
-	    TLY_SYNC_REFERENCE),
+	[TLY_ST_PERSON] = TLY_SYNC_TRIGGER_AI("person", "1", "id"),
+	[TLY_ST_INTERACTION] = TLY_SYNC_TRIGGER_AI("interaction", "2", "id"),
+	[TLY_ST_INTRODUCTION] = TLY_SYNC_TRIGGER_AI("introduction", "3", "id"),
+	[TLY_ST_FAVOR] = TLY_SYNC_TRIGGER_AI("favor", "4", "id"),
+	[TLY_ST_REFERENCE] = TLY_SYNC_TRIGGER_AI("reference", "5", "id"),
 	[TLY_ST_REFERENCE_USE] = TLY_SYNC_TRIGGER_AI("reference_use", "6",
-	    "id", TLY_SYNC_REFERENCE_USE),
-	[TLY_ST_PEER] = TLY_SYNC_TRIGGER_AI("peer", "7", "person",
-	    TLY_SYNC_PEER),
-	[TLY_ST_RECORD] = TLY_SYNC_TRIGGER_AI("record", "8", "id",
-	    TLY_SYNC_RECORD),
-	[TLY_ST_DEVICE] = TLY_SYNC_TRIGGER_AI("device", "9", "id",
-	    TLY_SYNC_DEVICE),
+	    "id"),
+	[TLY_ST_PEER] = TLY_SYNC_TRIGGER_AI("peer", "7", "person"),
+	[TLY_ST_RECORD] = TLY_SYNC_TRIGGER_AI("record", "8", "id"),
+	[TLY_ST_DEVICE] = TLY_SYNC_TRIGGER_AI("device", "9", "id"),
 };
 
 /* What bulk mode records for the rows added: ?1 device, ?2 first clock,
- * ?3 the table's largest rid before. */
+ * ?3 the table's largest rid before.  Clocks follow the rids (distinct,
+ * increasing; a gap only skips clocks). */
 #define BULK_OPS(tab, no, key, LIST)                                          \
 	"INSERT INTO sync_op(dev, clock, tbl, key, cols)"                    \
-	" SELECT ?1, ?2 - 1 + row_number() OVER (ORDER BY r.rid), " no       \
-	", r." key ", " TLY_SYNC_ROW_JSON(LIST, "r") " FROM " tab " r"       \
-	" WHERE r.rid > ?3"
+	" SELECT ?1, ?2 + r.rid - ?3 - 1, " no ", r." key ", '" TLY_SYNC_ROW   \
+	"' FROM " tab " r WHERE r.rid > ?3 ORDER BY r.rid"
+
+/* A row's fields as an insert records them (TLY_SYNC_ROW expanded). */
+#define ROW_JSON(tab, key, LIST)                                             \
+	"SELECT " TLY_SYNC_ROW_JSON(LIST, "r") " FROM " tab " r"             \
+	" WHERE r." key " = ?1"
+static const char *const row_sql[TLY_ST_N] = {
+	[TLY_ST_PERSON] = ROW_JSON("person", "id", TLY_SYNC_PERSON),
+	[TLY_ST_INTERACTION] = ROW_JSON("interaction", "id",
+	    TLY_SYNC_INTERACTION),
+	[TLY_ST_INTRODUCTION] = ROW_JSON("introduction", "id",
+	    TLY_SYNC_INTRODUCTION),
+	[TLY_ST_FAVOR] = ROW_JSON("favor", "id", TLY_SYNC_FAVOR),
+	[TLY_ST_REFERENCE] = ROW_JSON("reference", "id", TLY_SYNC_REFERENCE),
+	[TLY_ST_REFERENCE_USE] = ROW_JSON("reference_use", "id",
+	    TLY_SYNC_REFERENCE_USE),
+	[TLY_ST_PEER] = ROW_JSON("peer", "person", TLY_SYNC_PEER),
+	[TLY_ST_RECORD] = ROW_JSON("record", "id", TLY_SYNC_RECORD),
+	[TLY_ST_DEVICE] = ROW_JSON("device", "id", TLY_SYNC_DEVICE),
+};
+
+int
+tly_sync_row_json(tally *t, int tb, const char *key, size_t klen,
+    tly_buf *out)
+{
+	sqlite3_stmt *st;
+	int           rc, rv = 0;
+
+	tly_buf_reset(out);
+	if (tb <= 0 || tb >= TLY_ST_N)
+		return (TALLY_ENOENT);
+	if ((st = tly_stmt(t, row_sql[tb])) == NULL)
+		return (TALLY_EINTERNAL);
+	sqlite3_bind_text(st, 1, key, (int) klen, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rv = tly_buf_append(out, sqlite3_column_text(st, 0),
+		         (size_t) sqlite3_column_bytes(st, 0))) != 0 ||
+		    tly_buf_cstr(out) == NULL)
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE)
+		rv = TALLY_ENOENT;
+	else
+		rv = tly_dberr(t, "reading a row");
+	sqlite3_reset(st);
+	return (rv);
+}
 static const char *const bulk_sql[TLY_ST_N] = {
 	[TLY_ST_PERSON] = BULK_OPS("person", "1", "id", TLY_SYNC_PERSON),
 	[TLY_ST_INTERACTION] = BULK_OPS("interaction", "2", "id",
@@ -1038,6 +1075,7 @@ load_ops(tally *t, int tb, const char *key, size_t klen, uint64_t dev,
     uint64_t clock, struct opset *os)
 {
 	sqlite3_stmt *q;
+	size_t        stars = 0;
 	int           rc, rv = 0;
 
 	memset(os, 0, sizeof *os);
@@ -1074,21 +1112,44 @@ load_ops(tally *t, int tb, const char *key, size_t klen, uint64_t dev,
 		x->dev   = d;
 		x->clock = c;
 		x->n     = (size_t) sqlite3_column_bytes(q, 2);
-		if ((x->cols = malloc(x->n + 1)) == NULL ||
-		    (x->scr = malloc(x->n + 1)) == NULL) {
-			free(x->cols);
+		if ((x->cols = malloc(x->n + 1)) == NULL) {
 			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
 			break;
 		}
 		memcpy(x->cols, sqlite3_column_text(q, 2), x->n + 1);
 		os->n++;
-		/* Fields that never parse were never applied: none. */
-		if (parse_fields(tb, x->cols, x->n, x->scr, &x->r, 0) != 0)
-			x->r.mask = 0;
+		if (strcmp((char *) x->cols, TLY_SYNC_ROW) == 0)
+			stars++;
 	}
 	sqlite3_reset(q);
 	if (rv == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		rv = tly_dberr(t, "reading operations");
+	/* My inserts, from the row (gone: no fields). */
+	for (size_t k = 0; rv == 0 && stars > 0 && k < os->n; k++) {
+		struct other *x = &os->o[k];
+		tly_buf       b = TLY_BUF_INIT;
+		int           e;
+
+		if (strcmp((char *) x->cols, TLY_SYNC_ROW) != 0)
+			continue;
+		if ((e = tly_sync_row_json(t, tb, key, klen, &b)) == 0) {
+			free(x->cols);
+			x->cols = b.p; /* the buffer's, NUL-terminated */
+			x->n    = b.len;
+		} else if (e != TALLY_ENOENT)
+			rv = e;
+	}
+	for (size_t k = 0; rv == 0 && k < os->n; k++) {
+		struct other *x = &os->o[k];
+
+		if ((x->scr = malloc(x->n + 1)) == NULL) {
+			rv = tly_seterr(t, TALLY_ENOMEM, "out of memory");
+			break;
+		}
+		/* Fields that never parse were never applied: none. */
+		if (parse_fields(tb, x->cols, x->n, x->scr, &x->r, 0) != 0)
+			x->r.mask = 0;
+	}
 	if (rv != 0)
 		opset_free(os);
 	return (rv);
@@ -2062,9 +2123,19 @@ tly_sync_bulk_end(tally *t)
 	         0, &clock)) != 0)
 		return (rv);
 	for (int tb = 1; rv == 0 && tb < TLY_ST_N; tb++) {
-		rv = exec1(t, bulk_sql[tb], (int64_t) dev, clock, s->base[tb],
-		    NULL);
-		clock += sqlite3_changes(t->db);
+		char   *sql = sqlite3_mprintf(
+                    "SELECT coalesce(max(rid), 0) FROM main.\"%w\"",
+                    tly_sync_tables[tb].name);
+		int64_t top = 0;
+
+		rv = sql == NULL ? tly_seterr(t, TALLY_ENOMEM, "out of memory")
+		                 : exec1(t, sql, 0, 0, 0, &top);
+		sqlite3_free(sql);
+		if (rv == 0 && top > s->base[tb]) {
+			rv = exec1(t, bulk_sql[tb], (int64_t) dev, clock,
+			    s->base[tb], NULL);
+			clock += top - s->base[tb];
+		}
 	}
 	for (int tb = 1; rv == 0 && tb < TLY_ST_N; tb++)
 		rv = exec1(t, ai_sql[tb], 0, 0, 0, NULL);

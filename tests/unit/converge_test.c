@@ -517,6 +517,7 @@ test_converge(void **state)
 		if (count(w.t[0], "SELECT count(*) FROM sync_op a, sync_op b"
 		                  " WHERE a.key = b.key AND a.dev < b.dev"
 		                  " AND a.tbl = 1 AND b.tbl = 1"
+		                  " AND json_valid(a.cols) AND json_valid(b.cols)"
 		                  " AND json_extract(a.cols, '$.org')"
 		                  " IS NOT json_extract(b.cols, '$.org')") < 1)
 			fail_msg("seed %llu: no conflicting edits",

@@ -558,6 +558,26 @@ out:
 
 /* -- Push ------------------------------------------------------------- */
 
+/* My operations after a clock, in order, an insert ('*') with the row's
+ * fields as they are (NULL and a 1 in column 4 when the row is gone). */
+#define PUSH_ROW(no, tab, key, LIST)                                         \
+	" WHEN " no " THEN (SELECT " TLY_SYNC_ROW_JSON(LIST, "r") " FROM "    \
+	tab " r WHERE r." key " = o.key)"
+#define PUSH_OPS                                                             \
+	"SELECT o.clock, o.tbl, o.key, CASE WHEN o.cols = '" TLY_SYNC_ROW     \
+	"' THEN CASE o.tbl"                                                  \
+	PUSH_ROW("1", "person", "id", TLY_SYNC_PERSON)                        \
+	PUSH_ROW("2", "interaction", "id", TLY_SYNC_INTERACTION)              \
+	PUSH_ROW("3", "introduction", "id", TLY_SYNC_INTRODUCTION)            \
+	PUSH_ROW("4", "favor", "id", TLY_SYNC_FAVOR)                          \
+	PUSH_ROW("5", "reference", "id", TLY_SYNC_REFERENCE)                  \
+	PUSH_ROW("6", "reference_use", "id", TLY_SYNC_REFERENCE_USE)          \
+	PUSH_ROW("7", "peer", "person", TLY_SYNC_PEER)                        \
+	PUSH_ROW("8", "record", "id", TLY_SYNC_RECORD)                        \
+	PUSH_ROW("9", "device", "id", TLY_SYNC_DEVICE)                        \
+	" END ELSE o.cols END, o.cols = '" TLY_SYNC_ROW "'"                  \
+	" FROM sync_op o WHERE o.dev = ?1 AND o.clock > ?2 ORDER BY o.clock"
+
 /* Seals my next batch of operations into the outbox.  *made is 0 when
  * there was nothing left to push. */
 static int
@@ -595,9 +615,7 @@ make_batch(tally *t, struct tly_sync_push *ps, int *made)
 		rv = tly_seterr(t, rv, "out of memory");
 		goto fail;
 	}
-	if ((st = tly_stmt(t, "SELECT clock, tbl, key, cols FROM sync_op"
-	                      " WHERE dev = ?1 AND clock > ?2"
-	                      " ORDER BY clock")) == NULL) {
+	if ((st = tly_stmt(t, PUSH_OPS)) == NULL) {
 		rv = TALLY_EINTERNAL;
 		goto fail;
 	}
@@ -612,22 +630,11 @@ make_batch(tally *t, struct tly_sync_push *ps, int *made)
 		       ? NULL
 		       : sqlite3_column_text(st, 3);
 		op.colslen = (size_t) sqlite3_column_bytes(st, 3);
-		if (op.cols != NULL &&
-		    strcmp((const char *) op.cols, TLY_SYNC_ROW) == 0) {
-			/* An insert: the row's fields now.  A row gone
-			 * since has its delete to come: nothing to send. */
-			int re = tly_sync_row_json(t, op.table,
-			    (const char *) op.key, op.keylen, &ps->row);
-
+		if (op.cols == NULL && sqlite3_column_int(st, 4)) {
+			/* An insert of a row gone since (its delete is to
+			 * come): nothing to send. */
 			last = (int64_t) op.clock;
-			if (re == TALLY_ENOENT)
-				continue;
-			if (re != 0) {
-				rv = re;
-				break;
-			}
-			op.cols    = ps->row.p;
-			op.colslen = ps->row.len;
+			continue;
 		}
 		if ((rv = tly_sync_batch_add(&ps->pt, &op)) != 0) {
 			rv = tly_seterr(t, rv,
@@ -852,7 +859,6 @@ tly_sync_run(tally *t, const struct tly_sync_io *io, void *arg,
 	tly_buf_free(&pl.pt);
 	tly_buf_free(&ps.pt);
 	tly_buf_free(&ps.ct);
-	tly_buf_free(&ps.row);
 	return (rv);
 }
 

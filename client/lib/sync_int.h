@@ -261,7 +261,6 @@ struct tly_sync_push {
 	size_t   ops, batches;
 	uint64_t bytes;
 	tly_buf  pt, ct;
-	tly_buf  row; /* an insert's fields */
 };
 
 /* Pulls then pushes through io (head: the log's newest sequence number,

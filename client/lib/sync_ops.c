@@ -152,7 +152,7 @@ static const char *const ai_sql[TLY_ST_N] = {
 /* What bulk mode records for the rows added: ?1 device, ?2 first clock,
  * ?3 the table's largest rid before.  Clocks follow the rids (distinct,
  * increasing; a gap only skips clocks). */
-#define BULK_OPS(tab, no, key, LIST)                                          \
+#define BULK_OPS(tab, no, key)                                                \
 	"INSERT INTO sync_op(dev, clock, tbl, key, cols)"                    \
 	" SELECT ?1, ?2 + r.rid - ?3 - 1, " no ", r." key ", '" TLY_SYNC_ROW   \
 	"' FROM " tab " r WHERE r.rid > ?3 ORDER BY r.rid"
@@ -202,19 +202,15 @@ tly_sync_row_json(tally *t, int tb, const char *key, size_t klen,
 	return (rv);
 }
 static const char *const bulk_sql[TLY_ST_N] = {
-	[TLY_ST_PERSON] = BULK_OPS("person", "1", "id", TLY_SYNC_PERSON),
-	[TLY_ST_INTERACTION] = BULK_OPS("interaction", "2", "id",
-	    TLY_SYNC_INTERACTION),
-	[TLY_ST_INTRODUCTION] = BULK_OPS("introduction", "3", "id",
-	    TLY_SYNC_INTRODUCTION),
-	[TLY_ST_FAVOR] = BULK_OPS("favor", "4", "id", TLY_SYNC_FAVOR),
-	[TLY_ST_REFERENCE] = BULK_OPS("reference", "5", "id",
-	    TLY_SYNC_REFERENCE),
-	[TLY_ST_REFERENCE_USE] = BULK_OPS("reference_use", "6", "id",
-	    TLY_SYNC_REFERENCE_USE),
-	[TLY_ST_PEER] = BULK_OPS("peer", "7", "person", TLY_SYNC_PEER),
-	[TLY_ST_RECORD] = BULK_OPS("record", "8", "id", TLY_SYNC_RECORD),
-	[TLY_ST_DEVICE] = BULK_OPS("device", "9", "id", TLY_SYNC_DEVICE),
+	[TLY_ST_PERSON] = BULK_OPS("person", "1", "id"),
+	[TLY_ST_INTERACTION] = BULK_OPS("interaction", "2", "id"),
+	[TLY_ST_INTRODUCTION] = BULK_OPS("introduction", "3", "id"),
+	[TLY_ST_FAVOR] = BULK_OPS("favor", "4", "id"),
+	[TLY_ST_REFERENCE] = BULK_OPS("reference", "5", "id"),
+	[TLY_ST_REFERENCE_USE] = BULK_OPS("reference_use", "6", "id"),
+	[TLY_ST_PEER] = BULK_OPS("peer", "7", "person"),
+	[TLY_ST_RECORD] = BULK_OPS("record", "8", "id"),
+	[TLY_ST_DEVICE] = BULK_OPS("device", "9", "id"),
 };
 
 /* sync_op's row index, as schema.c makes it. */
@@ -1971,6 +1967,12 @@ tly_sync_apply_op(tally *t, uint64_t dev, const struct tly_sync_op *op,
 		    "an operation's fields are not a row of %s",
 		    tly_sync_tables[op->table].name);
 		goto out;
+	}
+	if (os.n == 0 && s->fresh) {
+		/* A device of a new replica's first pull: the stages are the
+		 * pull's (tly_sync_fresh_end). */
+		rv = write_row(t, s, op->table, key, op->keylen, &r, r.mask, 0);
+		goto count;
 	}
 	if (os.n == 0) {
 		/* The common case: a new row, its one operation. */

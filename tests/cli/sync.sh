@@ -246,7 +246,9 @@ sleep 0.3
 kill -9 "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
 SPID=
-on "$C" sync
+on "$C" sync --json
+expect_eq "$(json '$.pulled')" "$(json '$.applied')" \
+    "a new device's first pull stores each operation once"
 expect_eq "$(count "$A" person)" "$(count "$C" person)" \
     "people on the third device"
 expect_eq ok "$(sqlite3 "$C/tally.db" 'PRAGMA integrity_check')" \

@@ -34,7 +34,7 @@ start_tallyd() # [COMMIT_DELAY]
 	"$TALLYD" --config "$TMP/tallyd.conf" 2>>"$TMP/tallyd.log" &
 	TPID=$!
 	i=0
-	while [ ! -S "$SRV/relay.sock" ] && [ $i -lt 100 ]; do
+	while [ ! -S "$SRV/relay.sock" ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -128,7 +128,7 @@ TALLY_HOME=$A "$TALLY" device link --json >"$TMP/link.out" \
     2>"$TMP/link.err" &
 LPID=$!
 i=0
-while ! grep -q '"code"' "$TMP/link.out" 2>/dev/null && [ $i -lt 100 ]; do
+while ! grep -q '"code"' "$TMP/link.out" 2>/dev/null && [ $i -lt 600 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -229,7 +229,7 @@ TALLY_HOME=$A "$TALLY" device link --json >"$TMP/link.out" \
     2>"$TMP/link.err" &
 LPID=$!
 i=0
-while ! grep -q '"code"' "$TMP/link.out" 2>/dev/null && [ $i -lt 100 ]; do
+while ! grep -q '"code"' "$TMP/link.out" 2>/dev/null && [ $i -lt 600 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done

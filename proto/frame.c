@@ -124,8 +124,8 @@ tly_frame_parse(struct tly_frame *f, const void *buf, size_t len)
 	return (0);
 }
 
-static int
-authed(uint8_t type)
+int
+tly_frame_authed(uint8_t type)
 {
 	switch (type) {
 	case TLY_T_PUT:
@@ -160,7 +160,7 @@ tly_req_decode(struct tly_req *q, const void *buf, size_t len)
 	r.p    = f.body;
 	r.left = f.bodylen;
 	r.bad  = 0;
-	if (authed(f.type))
+	if (tly_frame_authed(f.type))
 		q->token = rd_take(&r, TLY_TOKEN_BYTES);
 	switch (f.type) {
 	case TLY_T_PING:
@@ -213,6 +213,13 @@ tly_req_decode(struct tly_req *q, const void *buf, size_t len)
 		q->after   = rd_u64(&r);
 		q->after2  = rd_u64(&r);
 		q->timeout = rd_u16(&r);
+		break;
+	case TLY_T_SLOT_PUT:
+		q->id   = rd_take(&r, TLY_SLOT_ID_BYTES);
+		q->data = rd_blob32(&r, &q->datalen, TLY_SLOT_MAX);
+		break;
+	case TLY_T_SLOT_TAKE:
+		q->id = rd_take(&r, TLY_SLOT_ID_BYTES);
 		break;
 	case TLY_T_ADMIN:
 		q->argc = rd_u8(&r);
@@ -326,6 +333,12 @@ tly_rep_decode(struct tly_rep *p, uint8_t want, const void *buf, size_t len)
 		break;
 	case TLY_T_ADMIN:
 		p->data = rd_blob32(&r, &p->datalen, TLY_FRAME_MAX);
+		break;
+	case TLY_T_SLOT_PUT:
+		p->ttl = rd_u32(&r);
+		break;
+	case TLY_T_SLOT_TAKE:
+		p->data = rd_blob32(&r, &p->datalen, TLY_SLOT_MAX);
 		break;
 	default:
 		return (TALLY_EFORMAT);
@@ -446,7 +459,7 @@ tly_req_encode(tly_buf *b, const struct tly_req *q)
 
 	if ((rv = tly_rep_begin(b, q->type, q->reqid)) != 0)
 		return (rv);
-	if (authed(q->type)) {
+	if (tly_frame_authed(q->type)) {
 		if (q->token == NULL)
 			return (TALLY_EINVAL);
 		rv = tly_buf_append(b, q->token, TLY_TOKEN_BYTES);
@@ -533,6 +546,18 @@ tly_req_encode(tly_buf *b, const struct tly_req *q)
 		if (rv == 0)
 			rv = tly_buf_u16(b, (uint16_t) q->timeout);
 		break;
+	case TLY_T_SLOT_PUT:
+		if (q->id == NULL || q->datalen > TLY_SLOT_MAX)
+			return (TALLY_EINVAL);
+		rv = tly_buf_append(b, q->id, TLY_SLOT_ID_BYTES);
+		if (rv == 0)
+			rv = put_blob32(b, q->data, q->datalen);
+		break;
+	case TLY_T_SLOT_TAKE:
+		if (q->id == NULL)
+			return (TALLY_EINVAL);
+		rv = tly_buf_append(b, q->id, TLY_SLOT_ID_BYTES);
+		break;
 	case TLY_T_ADMIN:
 		if (q->argc == 0 || q->argc > TLY_ADMIN_ARGS)
 			return (TALLY_EINVAL);
@@ -600,6 +625,8 @@ tly_wire_to_err(int wire)
 		return (TALLY_EBUSY);
 	case TLY_W_VERSION:
 		return (TALLY_EUNSUPP);
+	case TLY_W_EXISTS:
+		return (TALLY_EEXIST);
 	default:
 		return (TALLY_EPROTO);
 	}
@@ -625,6 +652,8 @@ tly_err_to_wire(int err)
 		return (TLY_W_BUSY);
 	case TALLY_EUNSUPP:
 		return (TLY_W_VERSION);
+	case TALLY_EEXIST:
+		return (TLY_W_EXISTS);
 	case TALLY_EFORMAT:
 	case TALLY_EINVAL:
 	case TALLY_EPROTO:
@@ -647,6 +676,7 @@ tly_wire_errname(int wire)
 		[TLY_W_BUSY]     = "server busy",
 		[TLY_W_VERSION]  = "unsupported version",
 		[TLY_W_INTERNAL] = "internal error",
+		[TLY_W_EXISTS]   = "already exists",
 	};
 
 	if (wire <= 0 || wire >= TLY_W_NCODES)

@@ -44,6 +44,8 @@
 #define TLY_ADMIN_ARGS 16
 #define TLY_ADMIN_ARG_MAX 1024
 #define TLY_ERRMSG_MAX 200
+#define TLY_SLOT_ID_BYTES 32 /* a rendezvous slot id */
+#define TLY_SLOT_MAX 4096    /* most bytes in a slot */
 
 /* Sizes of the items in list and read replies (before the data). */
 #define TLY_MAIL_ITEM_BYTES (8 + TLY_MAIL_ID_BYTES + 4 + 8)
@@ -68,6 +70,8 @@ enum tly_frame_type {
 	TLY_T_TRIM     = 0x22, /* drop own log entries up to a seq */
 	TLY_T_WAIT     = 0x30, /* long poll for mail or log entries */
 	TLY_T_INFO     = 0x31, /* own usage and heads */
+	TLY_T_SLOT_PUT  = 0x40, /* no auth: fill a rendezvous slot once */
+	TLY_T_SLOT_TAKE = 0x41, /* no auth: empty it, once */
 	TLY_T_ADMIN    = 0x60, /* admin socket only */
 	TLY_T_REPLY    = 0x80, /* OR-ed into the request type */
 	TLY_T_ERROR    = 0xff
@@ -84,7 +88,8 @@ enum tly_wire_err {
 	TLY_W_BUSY     = 7, /* server busy or shutting down; retry later */
 	TLY_W_VERSION  = 8, /* unsupported protocol version */
 	TLY_W_INTERNAL = 9, /* server error */
-	TLY_W_NCODES   = 10
+	TLY_W_EXISTS   = 10, /* the slot is taken */
+	TLY_W_NCODES   = 11
 };
 
 /* A decoded header. */
@@ -105,10 +110,11 @@ struct tly_req {
 	const unsigned char *challenge; /* auth, register */
 	const unsigned char *sig;       /* auth, register */
 	const unsigned char *recipient; /* put */
-	const unsigned char *id;        /* fetch */
+	const unsigned char *id;        /* fetch; slot put and take */
 	const unsigned char *ids;       /* ack: nids * TLY_MAIL_ID_BYTES */
 	uint16_t             nids;
-	const unsigned char *data; /* put, append, register (invite) */
+	const unsigned char *data; /* put, append, register (invite),
+	                              slot put */
 	size_t               datalen;
 	uint64_t             after;    /* list, read; wait: mail cursor */
 	uint64_t             after2;   /* wait: log cursor */
@@ -131,7 +137,8 @@ struct tly_rep {
 	const unsigned char *key;       /* hello: server id; auth: token;
 	                                   put, fetch: mail id */
 	const unsigned char *challenge; /* hello */
-	uint32_t             ttl;       /* hello, auth, register: seconds */
+	uint32_t             ttl;       /* hello, auth, register, slot
+	                                   put: seconds */
 	uint64_t             seq;       /* put, fetch, append */
 	uint64_t             time;      /* fetch: received */
 	uint8_t              dup;       /* put, append: already stored */
@@ -139,7 +146,8 @@ struct tly_rep {
 	uint8_t              more;      /* list, read: more items wait */
 	const unsigned char *items;     /* list, read: raw items */
 	size_t               itemslen;
-	const unsigned char *data; /* fetch: envelope; admin: text */
+	const unsigned char *data; /* fetch: envelope; admin: text; slot
+	                              take: its bytes */
 	size_t               datalen;
 	uint64_t             used, quota;         /* info */
 	uint32_t             mails;               /* info */
@@ -163,6 +171,9 @@ struct tly_log_item {
 	const unsigned char *data;
 	uint32_t             len;
 };
+
+/* Returns 1 if a request of this type carries a session token. */
+int tly_frame_authed(uint8_t type);
 
 /* Decodes the header of buf[0..len).  TALLY_EFORMAT if the magic, flags
  * or length are wrong; TALLY_EUNSUPP for another version (f->version and

@@ -640,6 +640,12 @@ handle(struct work *w)
 	case TLY_T_INFO:
 		h_info(w);
 		break;
+	case TLY_T_SLOT_PUT:
+	case TLY_T_SLOT_TAKE:
+		/* The link rendezvous, no account (slot.c). */
+		tallyd_slot_reply(d, &w->q, &w->out);
+		work_send(w);
+		break;
 	default:
 		refuse(w, TLY_W_BADREQ, "unknown request type");
 		break;

@@ -37,6 +37,7 @@ static const char *const code_names[TLY_W_NCODES] = {
 	[TLY_W_BUSY]     = "server_busy",
 	[TLY_W_VERSION]  = "unsupported_version",
 	[TLY_W_INTERNAL] = "internal",
+	[TLY_W_EXISTS]   = "exists",
 };
 
 static int

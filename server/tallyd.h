@@ -161,6 +161,13 @@ int tallyd_admin_client(
 /* The admin socket URL for a data directory (buffer of n bytes). */
 int tallyd_admin_url(char *buf, size_t n, const char *dir);
 
+/* slot.c: the link rendezvous (slot put and take). */
+#define TALLYD_SLOT_TTL 600 /* seconds a slot lives */
+#define TALLYD_SLOTS 4096   /* slots open at most */
+/* Answers the slot request q: a whole reply or error frame into out. */
+void tallyd_slot_reply(
+    struct tallyd *d, const struct tly_req *q, tly_buf *out);
+
 /* metrics.c: appends the Prometheus text exposition to out. */
 int tallyd_metrics_text(struct tallyd *d, tly_buf *out);
 /* Starts the loopback HTTP endpoint (/metrics) if configured. */

@@ -135,6 +135,16 @@ int cmd_peer(cli *c, int argc, char **argv);
 int cmd_relay(cli *c, int argc, char **argv);
 int cmd_record(cli *c, int argc, char **argv);
 int cmd_verify(cli *c, int argc, char **argv);
+int cmd_sync(cli *c, int argc, char **argv);
+int cmd_device(cli *c, int argc, char **argv);
+
+/* Device sync (cmd_sync.c): runs tally_log_sync on the open, unlocked
+ * replica with a progress bar on a terminal, and prints what moved;
+ * returns the exit status.  cli_sync_progress draws the bar (arg: its
+ * state). */
+int  cli_sync_run(cli *c);
+void cli_sync_progress(
+    void *arg, const char *what, uint64_t done, uint64_t total);
 
 /* Records and introductions through the relay (cmd_sync.c, cmd_mail.c,
  * cmd_intro.c). */

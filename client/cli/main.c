@@ -124,11 +124,24 @@ const cli_cmd cli_commands[] = {
 	    "the relay that syncs your devices: set, register, status" },
 	{ "sync", cmd_sync,
 	    "sync [--wait N] [--passphrase-file FILE] [--json]\n"
-	    "  Sends what is queued and takes in what arrived at the relay;\n"
-	    "  --wait N waits up to N seconds for mail when nothing came.",
-	    "send and receive through the relay" },
+	    "       tally sync --status [--passphrase-file FILE] [--json]\n"
+	    "  Sends what is queued (letters, and this device's changes) and\n"
+	    "  takes in what arrived at the relay; --wait N waits up to N\n"
+	    "  seconds for mail when nothing came.",
+	    "send and receive through the relay; sync your devices" },
 	{ "inbox", cmd_inbox, "inbox [--json]",
 	    "proposals and introduction requests waiting for your answer" },
+	{ "device", cmd_device,
+	    "device link [--wait SECONDS] [--passphrase-file FILE] [--json]\n"
+	    "       tally device join CODE [--relay URL] [--name NAME]\n"
+	    "         [--passphrase-file FILE | --no-passphrase] [--no-sync] "
+	    "[--json]\n"
+	    "       tally device list [--json]\n"
+	    "       tally device revoke DEVICE [--passphrase-file FILE] "
+	    "[--json]\n"
+	    "  link shows a one-time code and waits; on the new device, join\n"
+	    "  with it (a new, empty replica) to get your identity and data.",
+	    "your devices: link a new one, list, revoke" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -73,7 +73,8 @@ TALLY_API int tally_schema_version(tally *t, int *have, int *want);
 TALLY_API char *tally_default_path(void);
 
 /* Creates the user ("me") named name (NULL: "me").  TALLY_EEXIST if the
- * replica was initialised before (the name is then left alone). */
+ * replica was initialised before (the name is then left alone);
+ * TALLY_ESTATE if it joined my devices (the user comes with a sync). */
 TALLY_API int tally_init(tally *t, const char *name);
 /* Copies the id of "me" into id (TALLY_ID_LEN + 1 bytes).
  * TALLY_ENOTINIT before tally_init(). */
@@ -735,6 +736,117 @@ TALLY_API int tally_intro_decline(
 /* Resolves spec (4+ hex characters) to one of my introductions through
  * the relay (TALLY_INTRO_ID_LEN + 1).  TALLY_ENOENT, TALLY_EAMBIG. */
 TALLY_API int tally_intro_resolve(tally *t, char *id, const char *spec);
+/* -- Sync of my devices (client/lib/sync.c, device.c) ------------------ */
+
+#define TALLY_DEVICE_LEN 16 /* hex characters of a device id */
+#define TALLY_LINK_CODE_LEN 19 /* "xxxx-xxxx-xxxx-xxxx" */
+
+/* What tally_log_sync() moved. */
+typedef struct tally_sync_stats {
+	size_t   pushed;     /* my operations the relay now holds */
+	size_t   batches_up; /* entries appended */
+	uint64_t bytes_up;
+	size_t   entries;    /* other devices' entries read */
+	size_t   pulled;     /* operations in them */
+	size_t   applied;    /* that changed this replica */
+	size_t   skipped;    /* that could not be stored (their row's
+	                        person was deleted, ...) */
+	uint64_t bytes_down;
+	size_t   ignored;    /* entries not applied: sealed with a key no
+	                        device of mine announced, not
+	                        authenticating, or written by a revoked
+	                        device after its revocation */
+} tally_sync_stats;
+
+/* Progress: what is "push" (operations) or "pull" (log entries). */
+typedef void (*tally_sync_progress_fn)(void *arg, const char *what,
+    uint64_t done, uint64_t total);
+
+typedef struct tally_sync_opts {
+	tally_sync_progress_fn progress; /* may be NULL */
+	void                  *arg;
+} tally_sync_opts;
+
+/* Syncs the replica with my other devices through the relay's account
+ * log: pulls what they wrote since this device's cursor, then pushes my
+ * changes, sealed with the replica key.  st (may be NULL) says what
+ * moved; o may be NULL.  Interrupted anywhere, the next call resumes
+ * without losing or repeating anything.  Needs the identity unlocked
+ * and registered.  TALLY_ENOTINIT, TALLY_EAUTH, TALLY_ECONNREF,
+ * TALLY_ETIMEDOUT, TALLY_EPERM (this device was revoked), TALLY_EFORMAT
+ * (an authenticated batch that does not decode). */
+TALLY_API int tally_log_sync(
+    tally *t, tally_sync_stats *st, const tally_sync_opts *o);
+
+/* What tally_log_sync_status() finds. */
+typedef struct tally_sync_state {
+	char     device[TALLY_DEVICE_LEN + 1]; /* this device */
+	int64_t  last_sync;    /* when a sync last completed, or 0 */
+	uint64_t pending_up;   /* my operations not yet on the relay */
+	int64_t  pending_down; /* log entries not yet read; -1 unknown */
+	uint64_t cursor;       /* the last log entry read */
+	uint64_t log_head;     /* the newest, when asked */
+	uint32_t epoch;        /* the newest replica key, 0 before any */
+	int      revoked;      /* this device was revoked */
+	char     relay_error[256]; /* why the relay could not be asked */
+} tally_sync_state;
+
+/* Fills s from the replica and, when ask_relay, the relay's log head
+ * (needs the identity unlocked; an unreachable relay leaves
+ * pending_down -1 and says why in relay_error). */
+TALLY_API int tally_log_sync_status(
+    tally *t, tally_sync_state *s, int ask_relay);
+
+/* One of my devices. */
+typedef struct tally_device {
+	const char *id;   /* TALLY_DEVICE_LEN hex characters */
+	const char *name;
+	int64_t     created;
+	int64_t     revoked; /* 0 while it syncs */
+	int         is_this; /* the device of this replica */
+} tally_device;
+
+typedef int (*tally_device_fn)(void *arg, const tally_device *d);
+
+/* A link in progress (tally_device_link). */
+typedef struct tally_link tally_link;
+
+/* Starts linking a new device: puts my identity and the replica keys,
+ * sealed under a key derived from a fresh one-time code, into a relay
+ * slot that lives 10 minutes, and writes the code (TALLY_LINK_CODE_LEN
+ * + 1 bytes) to code.  On success *lp is yours to tally_link_free().
+ * Needs the identity unlocked and registered.  TALLY_ENOTINIT,
+ * TALLY_EAUTH, TALLY_ECONNREF, TALLY_ENOMEM (Argon2id needs 64 MiB). */
+TALLY_API int tally_device_link(tally *t, tally_link **lp, char *code);
+/* Waits up to secs for the new device to answer and records it in the
+ * device list (its id and name in *d, valid until tally_link_free()).
+ * TALLY_ETIMEDOUT (not yet: call again), TALLY_ESTATE (the code
+ * expired), TALLY_ECRYPTO (an answer that does not authenticate). */
+TALLY_API int tally_device_link_wait(
+    tally_link *l, unsigned secs, tally_device *d);
+/* Forgets the link (an unused code stays in the relay until it
+ * expires, useless without the code).  NULL is a no-op. */
+TALLY_API void tally_link_free(tally_link *l);
+
+/* Joins this replica (new: no identity, no people) to my devices with
+ * the code another device showed: takes the identity and replica keys
+ * from the relay (url, or NULL for the replica's relay, which is then
+ * set), keeps the identity in the key file under pass[0..passlen)
+ * (NULL: none), and answers with this device's key and name (NULL: the
+ * host name).  A code works once.  TALLY_EFORMAT (not a code),
+ * TALLY_ENOENT (no such code: mistyped, used or expired), TALLY_ECRYPTO
+ * (mistyped), TALLY_EEXIST (the replica has an identity or people). */
+TALLY_API int tally_device_join(tally *t, const char *code, const char *url,
+    const char *pass, size_t passlen, const char *name);
+/* Calls fn for each of my devices, oldest first. */
+TALLY_API int tally_device_list(tally *t, tally_device_fn fn, void *arg);
+/* Revokes my device spec (an id prefix of 4+ characters, or its name):
+ * syncs, then seals a new replica key to each other device, so that
+ * what is written from now on is unreadable to it, and syncs again.
+ * Needs the identity unlocked.  TALLY_ENOENT, TALLY_EAMBIG, TALLY_EPERM
+ * (this device), TALLY_ESTATE (revoked already), and tally_log_sync()'s
+ * errors. */
+TALLY_API int tally_device_revoke(tally *t, const char *spec);
 
 #ifdef __cplusplus
 }

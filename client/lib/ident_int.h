@@ -23,6 +23,11 @@ int tly_my_pk(tally *t, unsigned char *pk);
  * set (tally_id_unlock() was not called). */
 const tly_ident *tly_my_ident(tally *t);
 
+/* tally_id_init() with the identity of seed (TLY_SEED_BYTES; NULL: a
+ * new one), as a linked device receives it. */
+int tly_id_init_seed(
+    tally *t, const unsigned char *seed, const char *pass, size_t passlen);
+
 /* Finds the person linked to key pk: copies the id to person
  * (TALLY_ID_LEN + 1, may be NULL), a malloc'd copy of the name to *name
  * (name may be NULL; the caller frees *name) and when the link was

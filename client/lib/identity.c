@@ -118,6 +118,13 @@ tly_my_ident(tally *t)
 int
 tally_id_init(tally *t, const char *pass, size_t passlen)
 {
+	return (tly_id_init_seed(t, NULL, pass, passlen));
+}
+
+int
+tly_id_init_seed(
+    tally *t, const unsigned char *seed, const char *pass, size_t passlen)
+{
 	unsigned char pk[TLY_PK_BYTES], f[TLY_KEYFILE_BYTES];
 	char          hex[TLY_HEX_LEN(TLY_PK_BYTES) + 1];
 	char          tid[TLY_TALLYID_LEN + 1];
@@ -148,7 +155,8 @@ tally_id_init(tally *t, const char *pass, size_t passlen)
 		return (tly_seterr(t, TALLY_EINVAL,
 		    "the passphrase is empty (choose no passphrase "
 		    "explicitly instead)"));
-	if (tly_ident_new(&id) != 0)
+	if ((seed != NULL ? tly_ident_from_seed(&id, seed)
+	                  : tly_ident_new(&id)) != 0)
 		return (tly_seterr(t, TALLY_ENOMEM, "out of memory"));
 	if ((rv = tly_keyfile_seal(f, id, pass, passlen, NULL)) != 0) {
 		tly_ident_free(id);

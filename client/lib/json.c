@@ -32,6 +32,7 @@
 #include "io_int.h"
 #include "tly_enc.h"
 #include "tly_record.h"
+#include "sync_int.h"
 
 #define DUMP_FORMAT "tally"
 #define DUMP_VERSION 1
@@ -2615,7 +2616,8 @@ bulk_begin(jx *x, int64_t size)
 		        &bk->fts_put[k], NULL) != SQLITE_OK)
 			return (tly_dberr(t, "importing"));
 	bk->on = 1;
-	return (0);
+	/* The operations of device sync are recorded set-based too. */
+	return (tly_sync_bulk_begin(t, size));
 }
 
 /* Creates again what was dropped of one kind, in schema order. */
@@ -2655,6 +2657,8 @@ bulk_end(jx *x)
 		rv = bulk_create(x, BK_DERIVED);
 	if (rv == 0)
 		rv = bulk_create(x, BK_TRIGGER);
+	if (rv == 0)
+		rv = tly_sync_bulk_end(t);
 	bk->on = 0;
 	return (rv);
 }

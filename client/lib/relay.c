@@ -229,7 +229,8 @@ exchange(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 	/* A challenge signs in once: a resent copy would be refused, and a
 	 * wait must not be resent while it waits. */
 	int noresend = q->type == TLY_T_HELLO || q->type == TLY_T_AUTH ||
-	    q->type == TLY_T_REGISTER || q->type == TLY_T_WAIT;
+	    q->type == TLY_T_REGISTER || q->type == TLY_T_WAIT ||
+	    q->type == TLY_T_SLOT_TAKE;
 
 	/* Not connected yet: find out soon whether the relay is there. */
 	if (!atomic_load(&r->connected) && wait_ms > RELAY_CONNECT_MS)
@@ -357,7 +358,7 @@ call(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 	for (int attempt = 0; attempt <= r->o.retries; attempt++) {
 		if (attempt > 0)
 			backoff(r, attempt - 1);
-		if (q->type >= TLY_T_PUT && !r->hastoken) {
+		if (tly_frame_authed(q->type) && !r->hastoken) {
 			rv = authenticate(r, 0, NULL);
 			if (rv != 0 && transient(rv))
 				continue;
@@ -366,7 +367,8 @@ call(tly_relay *r, struct tly_req *q, struct tly_rep *p, int wait_ms)
 		}
 		q->token = r->token;
 		rv       = exchange(r, q, p, wait_ms);
-		if (rv == TALLY_EAUTH && q->type >= TLY_T_PUT && !renewed) {
+		if (rv == TALLY_EAUTH && tly_frame_authed(q->type) &&
+		    !renewed) {
 			/* The relay forgot the session: sign in again. */
 			r->hastoken = 0;
 			renewed     = 1;
@@ -670,5 +672,48 @@ tly_relay_info(tly_relay *r, struct tly_relay_info *info)
 	info->mails     = p.mails;
 	info->mail_head = p.mail_head;
 	info->log_head  = p.log_head;
+	return (0);
+}
+
+int
+tly_relay_slot_put(tly_relay *r, const unsigned char *id, const void *p,
+    size_t len)
+{
+	struct tly_req q;
+	struct tly_rep rep;
+	int            rv;
+
+	if (len > TLY_SLOT_MAX)
+		return (seterr(r, TALLY_ETOOBIG, "", "slot data too large"));
+	memset(&q, 0, sizeof q);
+	q.type    = TLY_T_SLOT_PUT;
+	q.id      = id;
+	q.data    = p;
+	q.datalen = len;
+	rv        = call(r, &q, &rep, r->o.timeout_ms);
+	/* Slot ids are unguessable: a filled slot is this call's own
+	 * earlier attempt, answered too late. */
+	return (rv == TALLY_EEXIST ? 0 : rv);
+}
+
+int
+tly_relay_slot_take(
+    tly_relay *r, const unsigned char *id, unsigned char **p, size_t *len)
+{
+	struct tly_req q;
+	struct tly_rep rep;
+	int            rv;
+
+	*p   = NULL;
+	*len = 0;
+	memset(&q, 0, sizeof q);
+	q.type = TLY_T_SLOT_TAKE;
+	q.id   = id;
+	if ((rv = call(r, &q, &rep, r->o.timeout_ms)) != 0)
+		return (rv);
+	if ((*p = malloc(rep.datalen > 0 ? rep.datalen : 1)) == NULL)
+		return (TALLY_ENOMEM);
+	memcpy(*p, rep.data, rep.datalen);
+	*len = rep.datalen;
 	return (0);
 }

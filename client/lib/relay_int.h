@@ -112,10 +112,25 @@ int tly_relay_wait(tly_relay *r, uint64_t mail_after, uint64_t log_after,
 /* The account's usage, quota and heads. */
 int tly_relay_info(tly_relay *r, struct tly_relay_info *info);
 
+/* The link rendezvous (no account key needed): fills slot id with
+ * p[0..len) once (TALLY_ETOOBIG; a slot filled already counts as this
+ * call's own), or takes what it holds (*p malloc'd, caller frees;
+ * TALLY_ENOENT when empty, expired or taken; never resent, as a take
+ * happens once). */
+int tly_relay_slot_put(tly_relay *r, const unsigned char *id, const void *p,
+    size_t len);
+int tly_relay_slot_take(
+    tly_relay *r, const unsigned char *id, unsigned char **p, size_t *len);
+
+struct tally;
+
+/* Copies the replica's relay URL to url (TALLY_URL_MAX).  TALLY_ENOTINIT
+ * (message set) when none is set. */
+int tly_relay_url(struct tally *t, char *url);
+
 /* Opens a client for the replica's relay (its URL copied to url,
  * TALLY_URL_MAX) with my unlocked key; on success *rp is the caller's.
  * TALLY_ENOTINIT (no relay set, no identity or locked), TALLY_EINVAL. */
-struct tally;
 int tly_relay_connect(struct tally *t, tly_relay **rp, char *url);
 
 #endif /* TLY_RELAY_INT_H */

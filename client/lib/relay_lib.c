@@ -35,9 +35,8 @@ tally_relay_set(tally *t, const char *url)
 	return (tly_step_done(t, st, "setting the relay"));
 }
 
-/* Copies the relay URL to url (TALLY_URL_MAX); TALLY_ENOTINIT if none. */
-static int
-relay_url(tally *t, char *url)
+int
+tly_relay_url(tally *t, char *url)
 {
 	sqlite3_stmt *st;
 	const char   *v;
@@ -71,7 +70,7 @@ tly_relay_connect(tally *t, tly_relay **rp, char *url)
 	int              rv;
 
 	*rp = NULL;
-	if ((rv = relay_url(t, url)) != 0)
+	if ((rv = tly_relay_url(t, url)) != 0)
 		return (rv);
 	if ((id = tly_my_ident(t)) == NULL)
 		return (TALLY_ENOTINIT);

@@ -16,7 +16,7 @@
  * Every table with an id also has an INTEGER PRIMARY KEY rid, so that
  * external-content FTS rowids survive VACUUM.
  */
-#include "tally_int.h"
+#include "sync_int.h"
 
 /* Step 1: the tables. */
 static const char step1[] =
@@ -393,6 +393,99 @@ static const char step8[] =
     "INSERT INTO interaction_fts(interaction_fts) VALUES ('rebuild');"
     "INSERT INTO favor_fts(favor_fts) VALUES ('rebuild');";
 
+/* Step 10: operations for device sync (sync_int.h, sync_ops.c).
+ * sync_state is this device's own (never synced): its id ('device'), the
+ * largest clock seen from others ('seen'), cursors; sync_op every
+ * operation, mine and the others'; sync_key the replica keys by epoch;
+ * sync_outbox sealed batches not yet acknowledged by the relay; device
+ * the person's devices (synced).  The rows already here become one
+ * operation each. */
+#define SYNC_TABLE_OPS(no, tab, key, LIST)                                   \
+	" SELECT " no " AS t, r." key " AS k FROM " tab " r"
+static const char step10[] =
+    "CREATE TABLE sync_state(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+    "INSERT INTO sync_state(k, v) VALUES"
+    "  ('device', (random() & 0x7fffffffffffff00) + 1), ('seen', 0),"
+    "  ('pushed', 0), ('cursor', 0);"
+    "CREATE TABLE sync_op("
+    "  dev INTEGER NOT NULL,"
+    "  clock INTEGER NOT NULL,"
+    "  tbl INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  cols TEXT," /* NULL: a delete */
+    "  PRIMARY KEY (dev, clock)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX sync_op_row ON sync_op(key, tbl);"
+    "CREATE TABLE sync_wait(" /* rows waiting for their parent row */
+    "  ptbl INTEGER NOT NULL,"
+    "  pkey TEXT NOT NULL,"
+    "  tbl INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  PRIMARY KEY (pkey, ptbl, tbl, key)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE sync_key("
+    "  epoch INTEGER PRIMARY KEY,"
+    "  key BLOB NOT NULL CHECK (length(key) = 32),"
+    "  created INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE sync_outbox("
+    "  n INTEGER PRIMARY KEY,"
+    "  data BLOB NOT NULL,"
+    "  nops INTEGER NOT NULL,"
+    "  first INTEGER NOT NULL," /* its first operation's clock */
+    "  epoch INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE device("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  pk BLOB NOT NULL CHECK (length(pk) = 32),"
+    "  created INTEGER NOT NULL,"
+    "  revoked INTEGER"
+    ");"
+    TLY_SYNC_TRIGGERS("person", "1", "id", TLY_SYNC_PERSON)
+    TLY_SYNC_TRIGGERS("interaction", "2", "id", TLY_SYNC_INTERACTION)
+    TLY_SYNC_TRIGGERS("introduction", "3", "id", TLY_SYNC_INTRODUCTION)
+    TLY_SYNC_TRIGGERS("favor", "4", "id", TLY_SYNC_FAVOR)
+    TLY_SYNC_TRIGGERS("reference", "5", "id", TLY_SYNC_REFERENCE)
+    TLY_SYNC_TRIGGERS("reference_use", "6", "id", TLY_SYNC_REFERENCE_USE)
+    TLY_SYNC_TRIGGERS("peer", "7", "person", TLY_SYNC_PEER)
+    TLY_SYNC_TRIGGERS("record", "8", "id", TLY_SYNC_RECORD)
+    TLY_SYNC_TRIGGERS("device", "9", "id", TLY_SYNC_DEVICE)
+    "INSERT INTO sync_op(dev, clock, tbl, key, cols)"
+    " SELECT d.v, (" TLY_SYNC_NOW_MS " << 16) + row_number() OVER (),"
+    "  u.t, u.k, '" TLY_SYNC_ROW "' FROM sync_state d, ("
+    SYNC_TABLE_OPS("1", "person", "id", TLY_SYNC_PERSON) " UNION ALL"
+    SYNC_TABLE_OPS("2", "interaction", "id", TLY_SYNC_INTERACTION)
+    " UNION ALL"
+    SYNC_TABLE_OPS("3", "introduction", "id", TLY_SYNC_INTRODUCTION)
+    " UNION ALL"
+    SYNC_TABLE_OPS("4", "favor", "id", TLY_SYNC_FAVOR) " UNION ALL"
+    SYNC_TABLE_OPS("5", "reference", "id", TLY_SYNC_REFERENCE)
+    " UNION ALL"
+    SYNC_TABLE_OPS("6", "reference_use", "id", TLY_SYNC_REFERENCE_USE)
+    " UNION ALL"
+    SYNC_TABLE_OPS("7", "peer", "person", TLY_SYNC_PEER) " UNION ALL"
+    SYNC_TABLE_OPS("8", "record", "id", TLY_SYNC_RECORD)
+    ") u WHERE d.k = 'device';";
+
+/* What the triggers of steps 2 to 4 derive, from scratch: device sync
+ * fills a new replica with them dropped (sync_ops.c). */
+const char tly_schema_derive[] =
+    "DELETE FROM person_key;"
+    "INSERT INTO person_key(person, key)"
+    "  SELECT p.id, 'e:' || lower(trim(e.value))"
+    "  FROM person p, json_each(p.emails) e WHERE trim(e.value) <> ''"
+    "  UNION SELECT id, 'u:' || " URL_KEY("url") " FROM person"
+    "  WHERE url IS NOT NULL AND url <> '';"
+    "UPDATE person SET last_contact = coalesce("
+    "  (SELECT max(at) FROM interaction i WHERE i.person = person.id), 0);"
+    "DELETE FROM ledger;"
+    "INSERT INTO " LEDGER_COLS " " LEDGER_SELECT " GROUP BY f.person;"
+    "INSERT INTO person_fts(person_fts) VALUES ('rebuild');"
+    "INSERT INTO interaction_fts(interaction_fts) VALUES ('rebuild');"
+    "INSERT INTO favor_fts(favor_fts) VALUES ('rebuild');";
+
 /* Step 9: records and introductions through the relay (mail.c,
  * mail_intro.c).  mail_outbox holds sealed envelopes until the relay
  * acknowledged them; mail_seen the letter ids already taken in (replays
@@ -459,6 +552,6 @@ static const char step9[] =
     "  WHERE state = 'asked';";
 
 const char *const tly_schema_steps[] = { step1, step2, step3, step4,
-	step5, step6, step7, step8, step9 };
+	step5, step6, step7, step8, step9, step10 };
 const int         tly_schema_nsteps =
     (int) (sizeof tly_schema_steps / sizeof tly_schema_steps[0]);

@@ -432,6 +432,7 @@ tally_close(tally *t)
 	for (size_t i = 0; i < TLY_STMT_CACHE; i++)
 		if (t->cache[i].st != NULL)
 			sqlite3_finalize(t->cache[i].st);
+	tly_sync_free(t);
 	if (t->db != NULL)
 		sqlite3_close_v2(t->db);
 	tly_identity_close(t);
@@ -486,6 +487,16 @@ tally_init(tally *t, const char *name)
 	if (t->me[0] != '\0')
 		return (tly_seterr(t, TALLY_EEXIST,
 		    "the replica is already initialised"));
+	/* A device that joined gets its user with its first sync. */
+	if ((st = tly_stmt(t, "SELECT 1 FROM sync_state"
+	                      " WHERE k = 'linked_by'")) == NULL)
+		return (TALLY_EINTERNAL);
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return (tly_seterr(t, TALLY_ESTATE,
+		    "this replica joined your devices: its user comes with "
+		    "'tally sync'"));
 	if (name == NULL || *name == '\0')
 		name = "me";
 	if ((rv = tly_check_text(t, "name", name)) != 0)

@@ -16,7 +16,7 @@
 #include "tly_time.h"
 #include "tly_util.h"
 
-#define TLY_STMT_CACHE 128 /* power of two */
+#define TLY_STMT_CACHE 256 /* power of two */
 
 struct tly_ident; /* proto/tly_ident.h */
 
@@ -29,6 +29,7 @@ struct tally {
 	char    *dir;     /* folder of the replica (identity.c) */
 	char    *keyfile; /* its TALLY_KEYFILE_NAME (identity.c) */
 	struct tly_ident *ident; /* unlocked identity, or NULL */
+	struct tly_sync  *sync;  /* device sync state (sync_ops.c), or NULL */
 	struct {
 		const char   *sql; /* key: address of the literal */
 		sqlite3_stmt *st;
@@ -39,6 +40,9 @@ struct tally {
  * and wipes the unlocked key (identity.c). */
 int  tly_identity_open(tally *t, const char *path);
 void tly_identity_close(tally *t);
+
+/* Frees the handle's device sync state (sync_ops.c). */
+void tly_sync_free(tally *t);
 
 /* Sets the handle's message (printf) and returns rv. */
 int tly_seterr(tally *t, int rv, const char *fmt, ...)
@@ -82,6 +86,9 @@ extern int tly_next_full;
 
 extern const char *const tly_schema_steps[];
 extern const int         tly_schema_nsteps;
+/* SQL that fills person_key, last_contact, the ledger and the full-text
+ * indexes from the tables, as their triggers would have (schema.c). */
+extern const char tly_schema_derive[];
 
 /* Import and export of each format (import_csv.c, vcard.c, json.c). */
 int tly_import_linkedin(tally *t, tally_import_stats *st, const char *path,

@@ -28,6 +28,7 @@
 #include "tly_db.h"
 #include "tly_enc.h"
 #include "tly_err.h"
+#include "tly_log.h"
 #include "tly_time.h"
 
 #define STORE_READERS_MAX 16
@@ -180,6 +181,7 @@ struct tly_store {
 	tly_store_notify      notify;
 	void                 *notify_arg;
 	_Atomic uint64_t      commits, ops, queued;
+	int                   disk_full; /* writer thread only */
 };
 
 static int
@@ -468,6 +470,21 @@ op_apply(tly_store *s, struct tly_store_op *op)
 	}
 }
 
+/* A full disk refuses writes as "busy, retry later" (clients retry with
+ * back-off; reads go on), said once in the log until a write is stored
+ * again.  Returns rv, or TALLY_EBUSY when the disk was full. */
+static int
+full_disk(tly_store *s, int rv)
+{
+	if ((sqlite3_errcode(s->wdb) & 0xff) != SQLITE_FULL)
+		return (rv);
+	if (!s->disk_full)
+		tly_log(TLY_LOG_WARN,
+		    "the disk is full: writes refused until space returns");
+	s->disk_full = 1;
+	return (TALLY_EBUSY);
+}
+
 static void
 run_batch(tly_store *s, struct tly_store_op *batch)
 {
@@ -499,13 +516,26 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 			break;
 		}
 	}
-	if (rv != 0)
+	if (rv != 0) {
+		int failed = rv;
+
+		rv = full_disk(s, rv);
 		tly_db_rollback(s->wdb);
+		for (op = batch; op != NULL; op = op->next)
+			if (op->rv == failed)
+				op->rv = rv;
+	}
 	if (rv == 0 && !sqlite3_get_autocommit(s->wdb)) {
-		if ((rv = tly_db_commit(s->wdb)) != 0)
+		if ((rv = tly_db_commit(s->wdb)) != 0) {
+			rv = full_disk(s, rv);
 			tly_db_rollback(s->wdb);
+		}
 	} else if (rv == 0) {
 		rv = TALLY_EIO;
+	}
+	if (rv == 0 && s->disk_full) {
+		s->disk_full = 0;
+		tly_log(TLY_LOG_WARN, "writes are stored again");
 	}
 	if (rv != 0) {
 		for (op = batch; op != NULL; op = op->next)

@@ -8,6 +8,7 @@
  *   faultload setup DIR URL N         N accounts: keys in DIR/keys
  *   faultload write DIR URL SECONDS   one writer per account
  *   faultload fill DIR URL            one writer until the relay refuses
+ *   faultload drain DIR URL           empty account 1's mailbox
  *   faultload check DIR URL           every acknowledged write present?
  *   faultload integrity DB            PRAGMA integrity_check, read-only
  *
@@ -20,10 +21,12 @@
  * down, restarting, refusing) is counted and retried as a new write; it
  * was never acknowledged, so it may or may not be stored.
  *
- * fill: account 0 appends 16 KiB entries until the relay refuses one (or
- * 20,000 were stored); prints the refusal's code and message; exit 0 when
- * the refusal was an error reply from a running relay (not a timeout or
- * a lost connection).
+ * fill: account 0 puts 16 KiB envelopes into account 1's mailbox until
+ * the relay refuses one (or 20,000 were stored), journaled as by write;
+ * prints the refusal's code and message; exit 0 when the refusal was an
+ * error reply from a running relay (not a timeout or a lost connection).
+ * drain: account 1 deletes everything in its mailbox (freeing its quota);
+ * account 0's journal is set aside as journal.0.drained.
  *
  * check: reads every account's log and lists every mailbox, and checks
  * each journal line: a log entry at its sequence number with the same
@@ -291,9 +294,8 @@ cmd_fill(void)
 {
 	struct acct  *a = &accts[0];
 	tly_relay    *r;
-	unsigned char buf[FILL_ENTRY], h[32];
+	unsigned char buf[FILL_ENTRY], id[32];
 	char          line[160], hx[65];
-	uint64_t      seq;
 	int           rv = 0, i;
 
 	if (load_keys() != 0 || open_journal(a) != 0)
@@ -302,26 +304,61 @@ cmd_fill(void)
 		return (1);
 	for (i = 0; i < FILL_MAX; i++) {
 		randombytes_buf(buf, sizeof buf);
-		if ((rv = tly_relay_append(r, buf, sizeof buf, &seq, NULL)) !=
-		    0)
+		if ((rv = tly_relay_put(
+		         r, accts[1].pk, buf, sizeof buf, id, NULL)) != 0)
 			break;
-		crypto_generichash(h, 32, buf, sizeof buf, NULL, 0);
-		hex(hx, h, 32);
-		snprintf(line, sizeof line, "L %llu %s\n",
-		    (unsigned long long) seq, hx);
+		hex(hx, id, 32);
+		snprintf(line, sizeof line, "M %s\n", hx);
 		journal(a, line);
 	}
 	close(a->journal);
 	if (rv == 0) {
-		printf("fill: %d entries stored, no refusal\n", i);
+		printf("fill: %d envelopes stored, no refusal\n", i);
 		tly_relay_close(r);
 		return (1);
 	}
-	printf("fill: refused after %ld acknowledged: %s (%s)\n", a->acked,
+	printf("fill: %ld envelopes stored, then refused: %s (%s)\n", a->acked,
 	    tly_relay_errmsg(r), tally_errname(rv));
 	tly_relay_close(r);
 	/* A refusal is an answer; a timeout or no connection is not. */
 	return (rv == TALLY_ETIMEDOUT || rv == TALLY_ECONNREF ? 1 : 0);
+}
+
+static int
+cmd_drain(void)
+{
+	struct tly_relay_mail *items;
+	tly_relay             *r;
+	static unsigned char   ids[256][32];
+	size_t                 n;
+	char                   from[4096], to[4096 + 16];
+	unsigned               deleted, total = 0;
+	int                    more = 1, rv = 0;
+
+	if (load_keys() != 0 || (r = client(&accts[1], 3, 5000)) == NULL)
+		return (1);
+	while (more && rv == 0) {
+		if ((rv = tly_relay_list(r, 0, 256, &items, &n, &more)) != 0 ||
+		    n == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			memcpy(ids[i], items[i].id, 32);
+		free(items);
+		if ((rv = tly_relay_ack(r, &ids[0][0], n, &deleted)) == 0)
+			total += deleted;
+	}
+	if (rv != 0) {
+		fprintf(stderr, "drain: %s\n", tly_relay_errmsg(r));
+		tly_relay_close(r);
+		return (1);
+	}
+	tly_relay_close(r);
+	/* What account 0 put there is gone on purpose. */
+	snprintf(from, sizeof from, "%s/journal.0", dir);
+	snprintf(to, sizeof to, "%s.drained", from);
+	(void) rename(from, to);
+	printf("drain: %u envelopes deleted\n", total);
+	return (0);
 }
 
 struct seen {
@@ -544,6 +581,7 @@ usage(void)
 	    "       faultload setup DIR URL N\n"
 	    "       faultload write DIR URL SECONDS\n"
 	    "       faultload fill DIR URL\n"
+	    "       faultload drain DIR URL\n"
 	    "       faultload check DIR URL\n"
 	    "       faultload integrity DB\n");
 	exit(2);
@@ -571,6 +609,8 @@ main(int argc, char **argv)
 		return (cmd_write(atof(argv[4])));
 	if (strcmp(argv[1], "fill") == 0 && argc == 4)
 		return (cmd_fill());
+	if (strcmp(argv[1], "drain") == 0 && argc == 4)
+		return (cmd_drain());
 	if (strcmp(argv[1], "check") == 0 && argc == 4)
 		return (cmd_check());
 	usage();

@@ -44,7 +44,8 @@ lock()
 	sqlite3 "$DB" <"$TMP/lock.fifo" >/dev/null 2>&1 &
 	HOLDER=$!
 	exec 3>"$TMP/lock.fifo"
-	echo "BEGIN IMMEDIATE;" >&3
+	# The holder waits out the probe below rather than give up.
+	printf '.timeout 5000\nBEGIN IMMEDIATE;\n' >&3
 	i=0
 	while sqlite3 "$DB" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1; do
 		i=$((i + 1))

@@ -400,7 +400,11 @@ cmd_check(void)
 			rv = tly_relay_read(r, after, 500, 0, &e, &n, &more);
 			if (rv != 0 || n == 0)
 				break;
-			log = realloc(log, (nl + n) * sizeof *log);
+			if ((log = realloc(log, (nl + n) * sizeof *log)) ==
+			    NULL) {
+				fprintf(stderr, "faultload: out of memory\n");
+				exit(1);
+			}
 			for (i = 0; i < n; i++) {
 				if (e[i].seq != nl + 1) {
 					fprintf(stderr,
@@ -424,7 +428,11 @@ cmd_check(void)
 			rv = tly_relay_list(r, after, 1000, &items, &n, &more);
 			if (rv != 0 || n == 0)
 				break;
-			mail = realloc(mail, (nm + n) * sizeof *mail);
+			if ((mail = realloc(mail, (nm + n) * sizeof *mail)) ==
+			    NULL) {
+				fprintf(stderr, "faultload: out of memory\n");
+				exit(1);
+			}
 			for (i = 0; i < n; i++)
 				memcpy(mail[nm++].h, items[i].id, 32);
 			after = items[n - 1].seq;
@@ -437,7 +445,8 @@ cmd_check(void)
 			return (1);
 		}
 		tly_relay_close(r);
-		qsort(mail, nm, sizeof *mail, cmp_id);
+		if (nm > 0)
+			qsort(mail, nm, sizeof *mail, cmp_id);
 		nlog += (long) nl;
 		nmail += (long) nm;
 		/* This account's log entries are in its journal, the

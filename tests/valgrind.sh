@@ -20,6 +20,8 @@
 # tests) writes no summary, and is not counted.  Prints the reports with
 # errors, then one closing line "valgrind: N passed, M failed" (processes).
 # Extra arguments go to ctest, e.g. -R 'unit\.' or -E 'it\.durability'.
+# VALGRIND_ORIGINS=1 adds --track-origins=yes.  Slow: every tally a CLI
+# test runs starts valgrind (about an hour on 2 idle cores).
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,6 +49,9 @@ logs=$build/valgrind
 rm -rf "$logs"
 mkdir -p "$logs"
 chmod 1777 "$logs" # some CLI tests run tally as nobody
+# Where uninitialised values came from: clearer reports, twice the time.
+origins=
+[ "${VALGRIND_ORIGINS:-0}" = 1 ] && origins=--track-origins=yes
 wrap() { # wrap PROGRAM: PROGRAM.real is the binary, PROGRAM runs it
 	local p=$1
 	# A fresh build leaves an ELF binary in place of the wrapper.
@@ -59,7 +64,7 @@ wrap() { # wrap PROGRAM: PROGRAM.real is the binary, PROGRAM runs it
 exec valgrind --tool=memcheck --quiet --error-exitcode=99 \\
     --leak-check=full --show-leak-kinds=definite,indirect,possible \\
     --errors-for-leak-kinds=definite,indirect,possible \\
-    --track-origins=yes --num-callers=30 \\
+    $origins --num-callers=30 \\
     --suppressions=$top/tests/valgrind.supp \\
     --log-file=$logs/%p.log "$p.real" "\$@"
 EOF

@@ -82,6 +82,8 @@ echo "valgrind: running ctest ($(ls "$build"/tests/*_test \
     "$build"/tests/it/it_*_test | grep -vc '\.real$') test programs," \
     "every tally and tallyd under memcheck)"
 start=$SECONDS
+# tallyd takes seconds to start under memcheck (tests/it/itlib.c).
+export IT_START_MS=${IT_START_MS:-60000}
 ctest --test-dir "$build" --output-on-failure -j "$jobs" "$@" \
     >"$build/ctest.log" 2>&1
 ctest_rc=$?

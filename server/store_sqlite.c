@@ -29,6 +29,7 @@
 #include "tly_db.h"
 #include "tly_enc.h"
 #include "tly_err.h"
+#include "tly_log.h"
 #include "tly_time.h"
 
 #define STORE_READERS_MAX 16
@@ -215,6 +216,7 @@ struct tly_store {
 	void                 *notify_arg;
 	_Atomic uint64_t      commits, ops, queued;
 	uint64_t              discarded; /* writer thread only */
+	int                   disk_full; /* writer thread only */
 };
 
 static int
@@ -574,6 +576,21 @@ op_apply(tly_store *s, struct tly_store_op *op)
 	}
 }
 
+/* A full disk refuses writes as "busy, retry later" (clients retry with
+ * back-off; reads go on), said once in the log until a write is stored
+ * again.  Returns rv, or TALLY_EBUSY when the disk was full. */
+static int
+full_disk(tly_store *s, int rv)
+{
+	if ((sqlite3_errcode(s->wdb) & 0xff) != SQLITE_FULL)
+		return (rv);
+	if (!s->disk_full)
+		tly_log(TLY_LOG_WARN,
+		    "the disk is full: writes refused until space returns");
+	s->disk_full = 1;
+	return (TALLY_EBUSY);
+}
+
 /* Notifies and runs the done callbacks of committed (or failed)
  * operations, in commit order. */
 static void
@@ -637,13 +654,26 @@ run_batch(tly_store *s, struct tly_store_op *batch)
 			break;
 		}
 	}
-	if (rv != 0)
+	if (rv != 0) {
+		int failed = rv;
+
+		rv = full_disk(s, rv);
 		rollback(s);
+		for (op = batch; op != NULL; op = op->next)
+			if (op->rv == failed)
+				op->rv = rv;
+	}
 	if (rv == 0 && !sqlite3_get_autocommit(s->wdb)) {
-		if ((rv = wexec(s->wst[W_COMMIT])) != 0)
+		if ((rv = wexec(s->wst[W_COMMIT])) != 0) {
+			rv = full_disk(s, rv);
 			rollback(s);
+		}
 	} else if (rv == 0) {
 		rv = TALLY_EIO;
+	}
+	if (rv == 0 && s->disk_full) {
+		s->disk_full = 0;
+		tly_log(TLY_LOG_WARN, "writes are stored again");
 	}
 	if (rv != 0) {
 		for (op = batch; op != NULL; op = op->next)

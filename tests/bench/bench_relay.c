@@ -40,6 +40,7 @@
 #include <nng/supplemental/util/platform.h>
 #include <sodium.h>
 
+#include "bench_json.h"
 #include "relay_int.h"
 
 #define ENV_BYTES 256
@@ -554,31 +555,39 @@ main(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	if (nidle > 0)
-		printf("tallyd RSS: %ld kB before, %ld kB with %d connected "
-		       "clients\n",
-		    rss0, rss1, nidle);
-	if (getenv("TALLY_BENCH_JSON") != NULL &&
-	    (fp = fopen(getenv("TALLY_BENCH_JSON"), "w")) != NULL) {
-		fprintf(fp,
-		    "{\"secs\": %.1f, \"rss_kb_1000\": %ld, \"runs\": [", secs,
-		    rss1);
-		for (c = 0; c < 3; c++)
-			for (i = 0; i < NOPS; i++)
-				fprintf(fp,
-				    "%s{\"clients\": %d, \"op\": \"%s\", "
-				    "\"rps\": %.0f, \"p50_ms\": %.3f, "
-				    "\"p99_ms\": %.3f, \"tallyd_cpu_us\": "
-				    "%.1f, "
-				    "\"bench_cpu_us\": %.1f, "
-				    "\"ops_per_commit\": %.1f}",
-				    c + i ? ", " : "", conc[c], op_names[i],
-				    res[c][i].ops, res[c][i].p50,
-				    res[c][i].p99, res[c][i].cpu_us,
-				    res[c][i].bench_us, res[c][i].batch);
-		fprintf(fp, "]}\n");
-		fclose(fp);
+	printf("tallyd RSS: %ld kB before, %ld kB with %d connected clients\n",
+	    rss0, rss1, nidle);
+	/* The figures (bench_json.h): the raw limit of each is the bare
+	 * echo at the same number of clients. */
+	for (c = 0; c < 3; c++) {
+		bench_fig_clients("put", conc[c], "ops/s", res[c][OP_PUT].ops,
+		    "bare nng echo", res[c][OP_ECHO].ops);
+		bench_fig_clients("put p50", conc[c], "ms", res[c][OP_PUT].p50,
+		    "bare nng echo p50", res[c][OP_ECHO].p50);
+		bench_fig_clients("put p99", conc[c], "ms", res[c][OP_PUT].p99,
+		    "bare nng echo p99", res[c][OP_ECHO].p99);
+		bench_fig_clients("fetch", conc[c], "ops/s",
+		    res[c][OP_FETCH].ops, "bare nng echo",
+		    res[c][OP_ECHO].ops);
+		bench_fig_clients("fetch p50", conc[c], "ms",
+		    res[c][OP_FETCH].p50, "bare nng echo p50",
+		    res[c][OP_ECHO].p50);
+		bench_fig_clients("fetch p99", conc[c], "ms",
+		    res[c][OP_FETCH].p99, "bare nng echo p99",
+		    res[c][OP_ECHO].p99);
 	}
+	bench_fig("tallyd RSS, 1000 clients connected", "MB",
+	    (double) rss1 / 1024.0, NULL, 0);
+	if (bench_json_write("relay", NULL) != 0)
+		fprintf(stderr, "bench_relay: could not write the figures\n");
+	/* Group commit at work: operations per transaction. */
+	snprintf(cmd, sizeof cmd,
+	    "'%s' --config '%s' stats | grep -E "
+	    "'^tallyd_(commits|committed_ops)_total '",
+	    tallyd, conf);
+	fflush(stdout);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_relay: tallyd stats failed\n");
 	for (i = 0; i < nidle; i++)
 		tly_relay_close(idle[i]);
 	kill(pid, SIGTERM);

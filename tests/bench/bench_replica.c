@@ -28,6 +28,7 @@
 
 #include <sqlite3.h>
 
+#include "bench_json.h"
 #include "tally.h"
 
 #define NOW ((int64_t) 1763769600) /* 2025-11-22T00:00:00Z */
@@ -513,23 +514,12 @@ query:
 	}
 	printf("(raw limit: bare SQLite inserts of the same rows, one "
 	       "transaction, no index/trigger/FTS; ratio = limit / figure)\n");
-	if (jsonout != NULL) {
-		FILE *f = fopen(jsonout, "w");
-		if (f == NULL) {
-			perror(jsonout);
-			return (1);
-		}
-		fprintf(f, "{\"bench\":\"replica\",\"scale\":%g,\"figures\":[",
-		    scale);
-		for (int i = 0; i < nf; i++)
-			fprintf(f,
-			    "%s{\"name\":\"%s\",\"unit\":\"%s\",\"median\":%.3f,"
-			    "\"limit\":%.3f}",
-			    i ? "," : "", fig[i].name, fig[i].unit, fig[i].value,
-			    fig[i].limit);
-		fprintf(f, "]}\n");
-		fclose(f);
-	}
+	for (int i = 0; i < nf; i++)
+		bench_fig(fig[i].name, fig[i].unit, fig[i].value,
+		    fig[i].limit > 0 ? "bare SQLite batched inserts" : NULL,
+		    fig[i].limit);
+	if (jsonout != NULL && bench_json_write("replica", jsonout) != 0)
+		return (1);
 	if (dir == tmpl) {
 		snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
 		if (system(rm) != 0)

@@ -448,7 +448,6 @@ main(int argc, char **argv)
 	const char       *only = argc > 2 ? argv[2] : NULL;
 	nng_socket        es;
 	tly_relay        *idle[IDLE_CONNS];
-	FILE             *fp;
 	pid_t             pid, npid;
 	long              rss0, rss1;
 	int               i, c, nidle = 0;
@@ -580,14 +579,6 @@ main(int argc, char **argv)
 	    (double) rss1 / 1024.0, NULL, 0);
 	if (bench_json_write("relay", NULL) != 0)
 		fprintf(stderr, "bench_relay: could not write the figures\n");
-	/* Group commit at work: operations per transaction. */
-	snprintf(cmd, sizeof cmd,
-	    "'%s' --config '%s' stats | grep -E "
-	    "'^tallyd_(commits|committed_ops)_total '",
-	    tallyd, conf);
-	fflush(stdout);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_relay: tallyd stats failed\n");
 	for (i = 0; i < nidle; i++)
 		tly_relay_close(idle[i]);
 	kill(pid, SIGTERM);
